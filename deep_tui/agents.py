@@ -1,0 +1,147 @@
+"""Where agents come from: the built-in demo, a model string, or the user's own agent.
+
+``open_session`` turns an ``AgentSpec`` (what the command line asked for) into a
+``Session`` or raises ``AgentError`` with one line saying what is wrong and what
+to do. Agents deep-tui builds itself leave out what needs the network or a
+browser (web search and fetch) unless asked, and print nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic_ai import Agent
+from pydantic_ai.exceptions import UserError
+from pydantic_deep import DeepAgentDeps, create_deep_agent
+
+from deep_tui.demo import demo_model
+from deep_tui.runner import Session
+from deep_tui.spec import AgentSpec
+
+QUIET_FEATURES: dict[str, Any] = dict(
+    thinking=False,
+    include_skills=False,
+    include_monitoring=False,
+    include_memory=False,
+    context_manager=False,
+    include_plan=False,
+    include_builtin_subagents=False,
+    cost_tracking=False,
+)
+"""Features of a deep agent a watched run does without: they read the host's
+directories, need a second model, or log to the terminal."""
+
+
+class AgentError(Exception):
+    """The agent asked for cannot be built or loaded; the message says why and what to do."""
+
+
+def build_deep_agent(model: Any, *, web: bool = False) -> Agent[DeepAgentDeps, Any]:
+    """A pydantic-deep agent with its real tools, on ``model``."""
+    return create_deep_agent(model=model, web_search=web, web_fetch=web, **QUIET_FEATURES)
+
+
+def open_session(spec: AgentSpec) -> Session:
+    """A new session on the agent ``spec`` names."""
+    if spec.agent:
+        agent, deps = load_agent(spec.agent)
+        return Session(agent, deps, name=spec.agent)
+    if spec.model:
+        return Session(_model_agent(spec.model, spec.web), DeepAgentDeps(), name=spec.model)
+    return Session(build_deep_agent(demo_model(spec.demo_speed)), DeepAgentDeps(), name="demo")
+
+
+def _model_agent(model: str, web: bool) -> Agent[DeepAgentDeps, Any]:
+    try:
+        return build_deep_agent(model, web=web)
+    except UserError as exc:
+        message = " ".join(str(exc).split())
+        if message.startswith("Unknown model"):
+            raise AgentError(
+                f"{message}. Use provider:model, e.g. anthropic:claude-sonnet-4-5 or openai-chat:gpt-4o."
+            ) from None
+        raise AgentError(message.split(" To try Pydantic AI")[0]) from None
+    except ImportError as exc:
+        raise AgentError(f"{exc} (or: pip install 'deep-tui[all-models]')") from None
+
+
+def load_agent(target: str) -> tuple[Agent[Any, Any], Any]:
+    """The agent named by ``path/to/file.py:NAME`` or ``package.module:NAME``.
+
+    NAME is an ``Agent`` or a zero-argument callable returning an ``Agent`` or
+    ``(Agent, deps)``; without ``:NAME`` the module's only ``Agent`` is used.
+    Deps default to ``DeepAgentDeps()``.
+    """
+    where, _, name = target.partition(":")
+    if len(where) == 1 and name[:1] in ("\\", "/"):  # a Windows drive letter, not a separator
+        drive, _, name = name.partition(":")
+        where = f"{where}:{drive}"
+    module = _import(where)
+    if name:
+        if not hasattr(module, name):
+            found = sorted(k for k, v in vars(module).items() if isinstance(v, Agent) or _is_factory(module, k, v))
+            hint = f"; it has {', '.join(found)}" if found else ""
+            raise AgentError(f"{where} has no attribute {name!r}{hint}.")
+        value = getattr(module, name)
+    else:
+        agents = [k for k, v in vars(module).items() if isinstance(v, Agent)]
+        if len(agents) != 1:
+            raise AgentError(f"{where} defines {len(agents)} Agent objects at top level: name one, as {where}:NAME.")
+        name, value = agents[0], getattr(module, agents[0])
+    if not isinstance(value, Agent) and callable(value):
+        try:
+            value = value()
+        except Exception as exc:
+            raise AgentError(f"{target}() raised {type(exc).__name__}: {exc}") from None
+    deps: Any = None
+    if isinstance(value, tuple) and len(value) == 2:
+        value, deps = value
+    if not isinstance(value, Agent):
+        raise AgentError(
+            f"{target} is not a pydantic-ai Agent (it is {type(value).__name__}); give an Agent "
+            "or a function returning an Agent or (Agent, deps)."
+        )
+    return value, DeepAgentDeps() if deps is None else deps
+
+
+def _is_factory(module: Any, name: str, value: Any) -> bool:
+    """A public function defined in ``module`` itself: a candidate agent factory."""
+    return (
+        callable(value)
+        and not isinstance(value, type)
+        and not name.startswith("_")
+        and (getattr(value, "__module__", None) == module.__name__)
+    )
+
+
+def _import(where: str) -> Any:
+    is_path = where.endswith(".py") or "/" in where or os.sep in where
+    try:
+        return _import_file(Path(where).expanduser()) if is_path else importlib.import_module(where)
+    except AgentError:
+        raise
+    except ModuleNotFoundError as exc:
+        if not is_path and exc.name and where.startswith(exc.name):
+            raise AgentError(f"no module named {where!r}: give a file path or an importable module") from None
+        raise AgentError(f"cannot import {where}: {type(exc).__name__}: {exc}") from None
+    except Exception as exc:  # the user's module failed while importing
+        raise AgentError(f"cannot import {where}: {type(exc).__name__}: {exc}") from None
+
+
+def _import_file(path: Path) -> Any:
+    if not path.is_file():
+        raise AgentError(f"no such file: {path}")
+    module_name = f"deep_tui_agent_{path.stem}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise AgentError(f"cannot import {path}: not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(path.parent.resolve()))  # so the file can import its neighbours
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -1,0 +1,170 @@
+"""The event stream: the one contract between the runner and every view.
+
+Each event is a small pydantic model with a ``type`` discriminator, a sequence
+number within its run (``seq``) and the seconds since the run started (``t``).
+The dashboard, the headless printer, saved sessions and the web stream all
+consume exactly these models, so anything a view shows can be asserted on
+without a screen, and a recording replays into any view.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+NodeName = Literal["UserPromptNode", "ModelRequestNode", "CallToolsNode", "End"]
+ToolOutcome = Literal["success", "failed", "retried", "denied", "interrupted", "cancelled"]
+TodoStatus = Literal["pending", "in_progress", "completed", "blocked"]
+FileChangeKind = Literal["created", "modified", "deleted"]
+RunStatus = Literal["completed", "cancelled", "timeout", "failed"]
+
+
+class BaseEvent(BaseModel):
+    """Fields every event carries."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seq: int = 0
+    """Position in its run, from 0 (the RunStarted event)."""
+    t: float = 0.0
+    """Seconds since the run started."""
+
+
+class Usage(BaseModel):
+    """Token and request counts so far in one run."""
+
+    model_config = ConfigDict(frozen=True)
+
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    tool_calls: int = 0
+    cost: float | None = None
+    """US dollars, when the model's price is known."""
+
+
+class TodoItem(BaseModel):
+    """One entry of the agent's todo list."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    content: str
+    status: TodoStatus
+    active_form: str = ""
+
+
+class FileChange(BaseModel):
+    """One path in the agent's workspace that a step created, changed or removed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    change: FileChangeKind
+    size: int = 0
+    """Bytes after the change (0 once deleted)."""
+    added: int = 0
+    """Lines added by the change, when it is small enough to diff."""
+    removed: int = 0
+    """Lines removed by the change."""
+
+
+class RunStarted(BaseEvent):
+    type: Literal["run_started"] = "run_started"
+    run_id: str
+    session_id: str
+    turn: int
+    """1 for the first prompt of a session, 2 for the next, ..."""
+    prompt: str
+    agent: str
+    """The model string, or the name of the user's agent, or "demo"."""
+
+
+class NodeEntered(BaseEvent):
+    type: Literal["node_entered"] = "node_entered"
+    node: NodeName
+    step: int
+    """1 for the first node of the run, counting every node."""
+
+
+class TextDelta(BaseEvent):
+    type: Literal["text_delta"] = "text_delta"
+    text: str
+
+
+class ThinkingDelta(BaseEvent):
+    type: Literal["thinking_delta"] = "thinking_delta"
+    text: str
+
+
+class ToolCallStarted(BaseEvent):
+    type: Literal["tool_call_started"] = "tool_call_started"
+    call_id: str
+    tool: str
+    args: dict[str, object] = Field(default_factory=dict)
+
+
+class ToolCallFinished(BaseEvent):
+    type: Literal["tool_call_finished"] = "tool_call_finished"
+    call_id: str
+    tool: str
+    outcome: ToolOutcome
+    preview: str = ""
+    """The start of the result as text, capped at ``PREVIEW_LIMIT`` characters."""
+    size: int = 0
+    """The full result's length in characters."""
+    duration: float = 0.0
+    """Seconds from the call event to its result (or to the end of the run)."""
+
+
+class TodosChanged(BaseEvent):
+    type: Literal["todos_changed"] = "todos_changed"
+    todos: list[TodoItem]
+    """The whole list after the change, in the agent's order."""
+
+
+class FilesChanged(BaseEvent):
+    type: Literal["files_changed"] = "files_changed"
+    changes: list[FileChange]
+
+
+class UsageUpdated(BaseEvent):
+    type: Literal["usage_updated"] = "usage_updated"
+    usage: Usage
+
+
+class RunFinished(BaseEvent):
+    type: Literal["run_finished"] = "run_finished"
+    status: RunStatus
+    output: str = ""
+    error: str | None = None
+    """One line saying what went wrong, for failed and timed-out runs."""
+    usage: Usage = Field(default_factory=Usage)
+    duration: float = 0.0
+
+
+Event = Annotated[
+    RunStarted
+    | NodeEntered
+    | TextDelta
+    | ThinkingDelta
+    | ToolCallStarted
+    | ToolCallFinished
+    | TodosChanged
+    | FilesChanged
+    | UsageUpdated
+    | RunFinished,
+    Field(discriminator="type"),
+]
+"""Any event. New kinds (approvals, subagent events) join this union."""
+
+PREVIEW_LIMIT = 2000
+"""Characters of a tool result kept in its event; the full size is in ``size``."""
+
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def parse_event(line: str | bytes) -> Event:
+    """One event from its JSON form, as ``run --json`` prints it."""
+    return EVENT_ADAPTER.validate_json(line)

@@ -1,0 +1,333 @@
+"""The runner: one conversation with an agent, turned into the event stream.
+
+This is the only module that touches pydantic-ai's run internals. A ``Session``
+owns the agent, its deps, its workspace and the message history; ``run`` drives
+one turn with ``agent.iter`` + ``node.stream`` and hands each event to a sink.
+Every turn ends with exactly one ``RunFinished``, whether it completed, failed,
+timed out or was cancelled, and the history, files and todos it reached carry
+into the next turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic_ai import (
+    Agent,
+    CancellationToken,
+    FunctionToolCallEvent,
+    FunctionToolResultEvent,
+    PartDeltaEvent,
+    PartStartEvent,
+    RunCancelled,
+    RunTimedOut,
+    TextPartDelta,
+    ThinkingPartDelta,
+)
+from pydantic_ai.messages import ModelMessage, TextPart, ThinkingPart
+
+from deep_tui.events import (
+    PREVIEW_LIMIT,
+    Event,
+    FilesChanged,
+    NodeEntered,
+    NodeName,
+    RunFinished,
+    RunStarted,
+    RunStatus,
+    TextDelta,
+    ThinkingDelta,
+    TodoItem,
+    TodosChanged,
+    ToolCallFinished,
+    ToolCallStarted,
+    ToolOutcome,
+    Usage,
+    UsageUpdated,
+)
+from deep_tui.workspace import TrackedStateBackend
+
+EventSink = Callable[[Event], object]
+"""Where a turn's events go; called on the event loop, must not block."""
+
+_UNFINISHED_OUTCOME: dict[RunStatus, ToolOutcome] = {
+    "completed": "interrupted",
+    "failed": "failed",
+    "timeout": "cancelled",
+    "cancelled": "cancelled",
+}
+"""How a call still running when its turn ends is closed, by how the turn ended."""
+
+ERROR_LIMIT = 500
+"""Characters of an error message kept in a failed run's event."""
+
+
+@dataclass
+class _Call:
+    tool: str
+    started: float
+
+
+@dataclass
+class _Turn:
+    """Stamps one turn's events with their sequence number and time."""
+
+    sink: EventSink
+    started: float = field(default_factory=time.perf_counter)
+    seq: int = 0
+    calls: dict[str, _Call] = field(default_factory=dict)
+    text_parts: int = 0
+
+    def emit(self, event_type: type[Event], **fields: Any) -> Event:
+        event = event_type(seq=self.seq, t=round(self.elapsed(), 4), **fields)
+        self.seq += 1
+        self.sink(event)
+        return event
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+
+class Session:
+    """One conversation: an agent, its deps, its workspace and its history."""
+
+    def __init__(self, agent: Agent[Any, Any], deps: Any, *, name: str, session_id: str | None = None) -> None:
+        self.agent = agent
+        self.deps = deps
+        self.name = name
+        self.id = session_id or uuid.uuid4().hex[:12]
+        self.files = TrackedStateBackend()
+        self.history: list[ModelMessage] = []
+        self.turns = 0
+        self._workspace = self.files.workspace(self.id)
+        self._token: CancellationToken | None = None
+        self._todos: tuple[TodoItem, ...] = ()
+        self._usage = Usage()
+
+    def todos(self) -> list[TodoItem]:
+        """The agent's todo list now (empty for agents without one)."""
+        return [
+            TodoItem(id=str(t.id), content=t.content, status=t.status, active_form=t.active_form or "")
+            for t in getattr(self.deps, "todos", None) or []
+        ]
+
+    def cancel(self) -> None:
+        """Stop the running turn from any task or thread; it ends "cancelled"."""
+        if self._token is not None:
+            self._token.cancel()
+
+    async def events(self, prompt: str, *, timeout: float | None = None) -> AsyncIterator[Event]:
+        """The events of one turn as an async iterator (closing it cancels the turn)."""
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        task = asyncio.ensure_future(self.run(prompt, queue.put_nowait, timeout=timeout))
+        try:
+            while True:
+                event = await queue.get()
+                yield event
+                if isinstance(event, RunFinished):
+                    return
+        finally:
+            if not task.done():
+                task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def run(self, prompt: str, sink: EventSink, *, timeout: float | None = None) -> RunFinished:
+        """Drive one turn, handing each event to ``sink``; returns its ``RunFinished``.
+
+        Cancelling the task that awaits this emits ``RunFinished("cancelled")``
+        and re-raises; the history reached so far is kept.
+        """
+        self.turns += 1
+        turn = _Turn(sink)
+        self._token = CancellationToken()
+        run_id = uuid.uuid4().hex[:12]
+        turn.emit(RunStarted, run_id=run_id, session_id=self.id, turn=self.turns, prompt=prompt, agent=self.name)
+        self._usage = Usage()
+        run = None
+        try:
+            async with self.agent.iter(
+                prompt,
+                deps=self.deps,
+                message_history=self.history,
+                workspace=self._workspace,
+                timeout=timeout,
+                cancellation_token=self._token,
+            ) as run:
+                await self._drive(run, turn)
+            result = run.result
+            assert result is not None
+            self.history = result.all_messages()
+            return self._finish(turn, "completed", output=_text(result.output), run=run)
+        except RunTimedOut as exc:
+            self.history = exc.all_messages()
+            return self._finish(turn, "timeout", error=f"timed out after {timeout:g} s", run=run)
+        except RunCancelled as exc:
+            self.history = exc.all_messages()
+            return self._finish(turn, "cancelled", run=run)
+        except asyncio.CancelledError as exc:
+            recovered = RunCancelled.from_cancellation(exc)
+            if recovered is not None:
+                self.history = recovered.all_messages()
+            self._finish(turn, "cancelled", run=run)
+            raise
+        except Exception as exc:  # a provider, model or tool error ends the turn, not the session
+            if run is not None:
+                self.history = run.all_messages()
+            return self._finish(turn, "failed", error=one_line(exc), run=run)
+        finally:
+            self._token = None
+
+    async def _drive(self, run: Any, turn: _Turn) -> None:
+        step = 0
+        async for node in run:
+            step += 1
+            turn.emit(NodeEntered, node=_node_name(node), step=step)
+            if Agent.is_model_request_node(node):
+                async with node.stream(run.ctx) as stream:
+                    async for event in stream:
+                        self._on_model_event(event, turn)
+            elif Agent.is_call_tools_node(node):
+                async with node.stream(run.ctx) as stream:
+                    async for event in stream:
+                        self._on_tool_event(event, turn, run)
+            self._report_usage(turn, run)
+
+    def _on_model_event(self, event: Any, turn: _Turn) -> None:
+        if isinstance(event, PartStartEvent):
+            part = event.part
+            if isinstance(part, TextPart):
+                prefix = "\n\n" if turn.text_parts else ""
+                turn.text_parts += 1
+                if part.content or prefix:
+                    turn.emit(TextDelta, text=prefix + part.content)
+            elif isinstance(part, ThinkingPart) and part.content:
+                turn.emit(ThinkingDelta, text=part.content)
+        elif isinstance(event, PartDeltaEvent):
+            delta = event.delta
+            if isinstance(delta, TextPartDelta):
+                if delta.content_delta:
+                    turn.emit(TextDelta, text=delta.content_delta)
+            elif isinstance(delta, ThinkingPartDelta) and delta.content_delta:
+                turn.emit(ThinkingDelta, text=delta.content_delta)
+
+    def _on_tool_event(self, event: Any, turn: _Turn, run: Any) -> None:
+        if isinstance(event, FunctionToolCallEvent):
+            part = event.part
+            turn.calls[part.tool_call_id] = _Call(part.tool_name, turn.elapsed())
+            turn.emit(ToolCallStarted, call_id=part.tool_call_id, tool=part.tool_name, args=_args(part))
+        elif isinstance(event, FunctionToolResultEvent):
+            part = event.part
+            call = turn.calls.pop(part.tool_call_id, None)
+            text = _result_text(part.content)
+            turn.emit(
+                ToolCallFinished,
+                call_id=part.tool_call_id,
+                tool=part.tool_name,
+                outcome=getattr(part, "outcome", "success"),
+                preview=text[:PREVIEW_LIMIT],
+                size=len(text),
+                duration=round(turn.elapsed() - call.started, 4) if call else 0.0,
+            )
+            self._report_workspace(turn)
+            self._report_usage(turn, run)
+
+    def _report_workspace(self, turn: _Turn) -> None:
+        todos = tuple(self.todos())
+        if todos != self._todos:
+            self._todos = todos
+            turn.emit(TodosChanged, todos=list(todos))
+        changes = self.files.drain_changes()
+        if changes:
+            turn.emit(FilesChanged, changes=changes)
+
+    def _report_usage(self, turn: _Turn, run: Any) -> None:
+        usage = _usage(run.usage)
+        if usage != self._usage:
+            self._usage = usage
+            turn.emit(UsageUpdated, usage=usage)
+
+    def _finish(
+        self, turn: _Turn, status: RunStatus, *, output: str = "", error: str | None = None, run: Any = None
+    ) -> RunFinished:
+        outcome = _UNFINISHED_OUTCOME[status]
+        for call_id, call in turn.calls.items():
+            turn.emit(
+                ToolCallFinished,
+                call_id=call_id,
+                tool=call.tool,
+                outcome=outcome,
+                preview=error or "",
+                size=len(error or ""),
+                duration=round(turn.elapsed() - call.started, 4),
+            )
+        turn.calls.clear()
+        self._report_workspace(turn)
+        if run is not None:
+            self._report_usage(turn, run)
+        event = turn.emit(
+            RunFinished,
+            status=status,
+            output=output,
+            error=error,
+            usage=self._usage,
+            duration=round(turn.elapsed(), 4),
+        )
+        assert isinstance(event, RunFinished)
+        return event
+
+
+def _node_name(node: Any) -> NodeName:
+    if Agent.is_user_prompt_node(node):
+        return "UserPromptNode"
+    if Agent.is_model_request_node(node):
+        return "ModelRequestNode"
+    if Agent.is_call_tools_node(node):
+        return "CallToolsNode"
+    return "End"
+
+
+def _args(part: Any) -> dict[str, object]:
+    try:
+        return dict(part.args_as_dict())
+    except (ValueError, TypeError):
+        return {"_raw": str(part.args)}
+
+
+def _result_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, bytes):
+        return content.decode("utf-8", "replace")
+    try:
+        return json.dumps(content, default=str, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return str(content)
+
+
+def _text(output: Any) -> str:
+    return output if isinstance(output, str) else _result_text(output)
+
+
+def _usage(usage: Any) -> Usage:
+    cost = getattr(usage, "cost", None)
+    return Usage(
+        requests=usage.requests,
+        input_tokens=usage.input_tokens or 0,
+        output_tokens=usage.output_tokens or 0,
+        tool_calls=usage.tool_calls,
+        cost=float(cost) if cost is not None else None,
+    )
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line: its type and the first part of its message."""
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    if len(message) > ERROR_LIMIT:
+        message = message[: ERROR_LIMIT - 1] + "…"
+    return f"{type(exc).__name__}: {message}"

@@ -1,0 +1,145 @@
+"""The command line, run as a user runs it: in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from deep_tui.events import parse_event
+
+AGENTS = Path(__file__).parent / "agents"
+
+
+def env(**extra: str) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "DEEP_TUI_MODEL")}
+    clean.pop("COLUMNS", None)
+    return {**clean, **extra}
+
+
+def deep_tui(*args: str, stdin: str | None = None, timeout: float = 60, **extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "deep_tui", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env(**extra),
+    )
+
+
+def events_of(stdout: str) -> list:
+    return [parse_event(line) for line in stdout.splitlines()]
+
+
+def test_run_json_streams_every_fact_of_a_users_agent():
+    done = deep_tui("run", "--json", "--agent", f"{AGENTS}/custom.py:build", "plan the garden")
+    assert done.returncode == 0, done.stderr
+    events = events_of(done.stdout)
+    assert events[0].type == "run_started" and events[-1].type == "run_finished"
+    assert events[-1].status == "completed"
+    todos = [t.content for e in events if e.type == "todos_changed" for t in e.todos]
+    assert {"Survey the garden", "Plant the tulips"} <= set(todos)
+    assert [c.path for e in events if e.type == "files_changed" for c in e.changes] == ["/garden/beds.md"]
+    assert {e.tool for e in events if e.type == "tool_call_started"} == {"write_todos", "write_file", "count_petals"}
+    text = "".join(e.text for e in events if e.type == "text_delta")
+    assert text.startswith("Garden ") and text.strip() == "Garden planned: the north bed gets tulips, six petals each."
+
+
+def test_run_json_keeps_stdout_to_events_when_the_agent_prints():
+    done = deep_tui("run", "--json", "--agent", f"{AGENTS}/chatty.py:agent", "hi")
+    assert done.returncode == 0
+    assert [json.loads(line)["type"] for line in done.stdout.splitlines()][-1] == "run_finished"
+    assert "hello from import" in done.stderr and "printing inside the model" in done.stderr
+
+
+def test_demo_is_the_default_and_prompt_can_come_from_stdin():
+    done = deep_tui("run", "--json", "--demo-speed", "0", "-", stdin="build a word counter\n")
+    assert done.returncode == 0
+    events = events_of(done.stdout)
+    assert events[0].agent == "demo" and events[0].prompt == "build a word counter\n"
+    assert events[-1].status == "completed"
+
+
+def test_live_display_ends_with_a_usage_table():
+    done = deep_tui("run", "--demo-speed", "0", "build a word counter")
+    assert done.returncode == 0
+    for word in (
+        "completed",
+        "requests",
+        "tokens in",
+        "tokens out",
+        "tool calls",
+        "cost",
+        "duration",
+        "write_file /README.md",
+        "## Done: Word Counter",
+    ):
+        assert word in done.stdout
+
+
+def test_timeout_ends_an_endless_stream():
+    started = time.monotonic()
+    done = deep_tui("run", "--json", "--timeout", "2", "--agent", f"{AGENTS}/forever.py:agent", "go")
+    assert time.monotonic() - started < 20
+    assert done.returncode == 3
+    last = events_of(done.stdout)[-1]
+    assert last.type == "run_finished" and last.status == "timeout"
+
+
+def test_provider_error_is_a_failed_event_and_exit_1():
+    done = deep_tui("run", "--json", "--agent", f"{AGENTS}/failing.py:agent", "go")
+    assert done.returncode == 1
+    last = events_of(done.stdout)[-1]
+    assert last.status == "failed" and "503" in last.error and "overloaded, try again" in last.error
+    assert "Traceback" not in done.stderr
+
+
+def test_interrupt_cancels_with_exit_4():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "deep_tui", "run", "--json", "--agent", f"{AGENTS}/forever.py:agent", "go"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env(),
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if '"text_delta"' in line:
+            break
+    proc.send_signal(signal.SIGINT)
+    rest, err = proc.communicate(timeout=20)
+    assert proc.returncode == 4, err
+    assert events_of(rest)[-1].status == "cancelled"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--model", "nonsense-model"], "Unknown model: nonsense-model"),
+        (["--model", "anthropic:claude-sonnet-4-5"], "ANTHROPIC_API_KEY"),
+        (["--model", "openai-chat:gpt-4o"], "OPENAI_API_KEY"),
+        (["--agent", "nowhere/agent.py:agent"], "no such file: nowhere/agent.py"),
+        (["--agent", f"{AGENTS}/custom.py:nope"], "has no attribute 'nope'"),
+        (["--agent", f"{AGENTS}/custom.py:not_an_agent"], "is not a pydantic-ai Agent"),
+        (["--model", "test", "--agent", f"{AGENTS}/custom.py:build"], "not both"),
+    ],
+)
+def test_bad_input_is_one_clear_line_and_exit_2(args, message):
+    done = deep_tui("run", *args, "hello")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("deep-tui: error: ") and message in lines[0], done.stderr
+
+
+@pytest.mark.parametrize("prompt", ["", "   "])
+def test_empty_prompt(prompt):
+    done = deep_tui("run", prompt)
+    assert done.returncode == 2 and "the prompt is empty" in done.stderr and "Traceback" not in done.stderr
