@@ -43,6 +43,17 @@ class Usage(BaseModel):
     cost: float | None = None
     """US dollars, when the model's price is known."""
 
+    def __add__(self, other: Usage) -> Usage:
+        """Two usages summed; the cost stays unknown only when both are."""
+        known = [c for c in (self.cost, other.cost) if c is not None]
+        return Usage(
+            requests=self.requests + other.requests,
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            tool_calls=self.tool_calls + other.tool_calls,
+            cost=sum(known) if known else None,
+        )
+
 
 class TodoItem(BaseModel):
     """One entry of the agent's todo list."""

@@ -30,7 +30,7 @@ from pydantic_ai import (
     TextPartDelta,
     ThinkingPartDelta,
 )
-from pydantic_ai.messages import ModelMessage, TextPart, ThinkingPart
+from pydantic_ai.messages import ModelMessage, ModelRequest, TextPart, ThinkingPart, ToolReturnPart
 
 from deep_tui.events import (
     PREVIEW_LIMIT,
@@ -64,6 +64,9 @@ _UNFINISHED_OUTCOME: dict[RunStatus, ToolOutcome] = {
 }
 """How a call still running when its turn ends is closed, by how the turn ended."""
 
+SHARE_LOOP_EVERY = 0.005
+"""Seconds a turn may hold the event loop before it yields."""
+
 ERROR_LIMIT = 500
 """Characters of an error message kept in a failed run's event."""
 
@@ -83,6 +86,7 @@ class _Turn:
     seq: int = 0
     calls: dict[str, _Call] = field(default_factory=dict)
     text_parts: int = 0
+    last_yield: float = field(default_factory=time.perf_counter)
 
     def emit(self, event_type: type[Event], **fields: Any) -> Event:
         event = event_type(seq=self.seq, t=round(self.elapsed(), 4), **fields)
@@ -92,6 +96,17 @@ class _Turn:
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
+
+    async def share_loop(self) -> None:
+        """Let the event loop run if this turn has held it for a while.
+
+        A model that streams without waiting (a scripted one, a fast local one)
+        would otherwise starve every other task on the loop, the dashboard's included.
+        """
+        now = time.perf_counter()
+        if now - self.last_yield > SHARE_LOOP_EVERY:
+            await asyncio.sleep(0)
+            self.last_yield = time.perf_counter()
 
 
 class Session:
@@ -107,6 +122,7 @@ class Session:
         self.turns = 0
         self._workspace = self.files.workspace(self.id)
         self._token: CancellationToken | None = None
+        self._run: Any = None
         self._todos: tuple[TodoItem, ...] = ()
         self._usage = Usage()
 
@@ -116,6 +132,16 @@ class Session:
             TodoItem(id=str(t.id), content=t.content, status=t.status, active_form=t.active_form or "")
             for t in getattr(self.deps, "todos", None) or []
         ]
+
+    def tool_result(self, call_id: str) -> str | None:
+        """A call's whole result as text, from the history (or the running turn), if it has one."""
+        messages = self._run.all_messages() if self._run is not None else self.history
+        for message in reversed(messages):
+            if isinstance(message, ModelRequest):
+                for part in message.parts:
+                    if isinstance(part, ToolReturnPart) and part.tool_call_id == call_id:
+                        return _result_text(part.content)
+        return None
 
     def cancel(self) -> None:
         """Stop the running turn from any task or thread; it ends "cancelled"."""
@@ -159,6 +185,7 @@ class Session:
                 timeout=timeout,
                 cancellation_token=self._token,
             ) as run:
+                self._run = run
                 await self._drive(run, turn)
             result = run.result
             assert result is not None
@@ -182,6 +209,7 @@ class Session:
             return self._finish(turn, "failed", error=one_line(exc), run=run)
         finally:
             self._token = None
+            self._run = None
 
     async def _drive(self, run: Any, turn: _Turn) -> None:
         step = 0
@@ -192,10 +220,12 @@ class Session:
                 async with node.stream(run.ctx) as stream:
                     async for event in stream:
                         self._on_model_event(event, turn)
+                        await turn.share_loop()
             elif Agent.is_call_tools_node(node):
                 async with node.stream(run.ctx) as stream:
                     async for event in stream:
                         self._on_tool_event(event, turn, run)
+                        await turn.share_loop()
             self._report_usage(turn, run)
 
     def _on_model_event(self, event: Any, turn: _Turn) -> None:

@@ -1,0 +1,310 @@
+"""The dashboard: panes fed by the event stream of an agent running in a Textual worker.
+
+The app is the only place that holds the ``Session``: it loads the agent after
+the first frame (pydantic-ai takes over a second to import), starts a worker per
+turn, batches the events the runner emits into ``AgentEvents`` messages, and
+hands each pane the events it shows. Panes never call back into the runner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import TYPE_CHECKING, ClassVar, TypeVar
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.logging import TextualHandler
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Button, Footer, Input
+from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
+
+from deep_tui.events import (
+    Event,
+    FilesChanged,
+    NodeEntered,
+    RunFinished,
+    RunStarted,
+    TextDelta,
+    ThinkingDelta,
+    TodosChanged,
+    ToolCallFinished,
+    ToolCallStarted,
+    Usage,
+    UsageUpdated,
+)
+from deep_tui.format import duration
+from deep_tui.messages import AgentEvents
+from deep_tui.quiet import quiet_libraries
+from deep_tui.screens.file_viewer import FileViewer
+from deep_tui.screens.tool_detail import ToolDetail
+from deep_tui.spec import AgentSpec
+from deep_tui.widgets import FileTree, OutputView, StatusBar, TodoList, ToolCallLog, UsageBar
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from deep_tui.runner import Session
+
+PaneT = TypeVar("PaneT", bound=Widget)
+
+PANES = {"todos": "Todos", "files": "Files", "output": "Output", "calls": "Tool calls"}
+
+
+def _open_session(spec: AgentSpec) -> Session | str:
+    """The session, or why it cannot be opened; runs in a thread, as the agent stack is slow to import."""
+    from deep_tui.agents import AgentError, open_session
+
+    try:
+        return open_session(spec)
+    except AgentError as exc:
+        return str(exc)
+    except Exception as exc:  # a broken install or agent: say so instead of crashing the screen
+        return f"cannot load the agent: {type(exc).__name__}: {exc}"
+
+
+class DeepTUI(App[None]):
+    """Run a pydantic-deep agent and watch its todos, files, tool calls, output and usage."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "deep-tui"
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (72, "-wide")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (20, "-tall")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel_run", "Cancel", tooltip="Stop the running turn at once"),
+        Binding("ctrl+q", "quit", "Quit", tooltip="Cancel any run and quit", priority=True),
+        Binding("ctrl+t", "focus_pane('todos')", "Todos", tooltip="Focus the todo list"),
+        Binding("ctrl+b", "focus_pane('files')", "Files", tooltip="Focus the file tree"),
+        Binding("ctrl+o", "focus_pane('output')", "Output", tooltip="Focus the output"),
+        Binding("ctrl+l", "focus_pane('calls')", "Calls", tooltip="Focus the tool-call log"),
+        Binding("ctrl+n", "focus_pane('prompt')", "Prompt", tooltip="Focus the prompt"),
+        Binding("ctrl+y", "copy_answer", "Copy", tooltip="Copy the last answer to the clipboard"),
+    ]
+
+    status: reactive[str] = reactive("loading")
+    node: reactive[str] = reactive("")
+    step: reactive[int] = reactive(0)
+    elapsed: reactive[float] = reactive(0.0)
+    turns: reactive[int] = reactive(0)
+    usage: reactive[Usage] = reactive(Usage)
+
+    def __init__(self, spec: AgentSpec, *, prompt: str | None = None, timeout: float | None = None) -> None:
+        super().__init__()
+        self.spec = spec
+        self.timeout = timeout
+        self.session: Session | None = None
+        self.startup_error: str | None = None
+        """Why the agent could not be loaded; the command line prints it after the app exits."""
+        self._queued = prompt
+        self._batch: list[Event] = []
+        self._run_started = 0.0
+        self._session_usage = Usage()
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status").data_bind(
+            status=DeepTUI.status, node=DeepTUI.node, step=DeepTUI.step, elapsed=DeepTUI.elapsed
+        )
+        with Horizontal(id="main"):
+            with Vertical(id="side"):
+                yield self._titled(TodoList(id="todos"), "todos", "^t")
+                yield self._titled(FileTree(id="files"), "files", "^b")
+            with Vertical(id="work"):
+                yield self._titled(OutputView(id="output"), "output", "^o")
+                yield self._titled(ToolCallLog(id="calls"), "calls", "^l")
+        with Horizontal(id="prompt-row"):
+            yield Input(placeholder="Ask the agent… (Enter to run)", id="prompt")
+            yield Button("Cancel", id="cancel", variant="error", disabled=True)
+        yield UsageBar(id="usage").data_bind(usage=DeepTUI.usage, turns=DeepTUI.turns)
+        yield Footer()
+
+    @staticmethod
+    def _titled(widget: PaneT, pane: str, key: str) -> PaneT:
+        widget.border_title = f"{PANES[pane]} [dim]{key}[/]"
+        return widget
+
+    def on_mount(self) -> None:
+        self.query_one(StatusBar).agent = self.spec.label
+        self.query_one(TodoList).show([])
+        self.query_one("#prompt", Input).focus()
+        self.set_interval(0.5, self._tick)
+        self._load()
+
+    # Loading the agent ----------------------------------------------------------------------
+
+    @work(group="load", exit_on_error=False)
+    async def _load(self) -> None:
+        quiet_libraries(TextualHandler())
+        session = await asyncio.to_thread(_open_session, self.spec)
+        if isinstance(session, str):
+            self.startup_error = session
+            self.exit(return_code=2)
+            return
+        self.session = session
+        self.status = "idle"
+        if self._queued:
+            prompt, self._queued = self._queued, None
+            self._start(prompt)
+
+    # Turns ---------------------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self.status in ("running", "cancelling")
+
+    @on(Input.Submitted, "#prompt")
+    def _submit(self, event: Input.Submitted) -> None:
+        prompt = event.value.strip()
+        if not prompt:
+            self.notify("Type a prompt first.", severity="warning")
+            return
+        if self.running:
+            self.notify("A turn is running: wait for it, or press Escape to cancel it.", severity="warning")
+            return
+        event.input.clear()
+        if self.session is None:
+            self._queued = prompt
+            self.notify("Loading the agent: the prompt runs as soon as it is ready.")
+            return
+        self._start(prompt)
+
+    def _start(self, prompt: str) -> None:
+        self.status, self.node, self.step, self.elapsed = "running", "", 0, 0.0
+        self._run_started = time.monotonic()
+        self.query_one("#cancel", Button).disabled = False
+        self._run_turn(prompt)
+
+    @work(group="agent", exclusive=True, exit_on_error=False)
+    async def _run_turn(self, prompt: str) -> None:
+        assert self.session is not None
+        await self.session.run(prompt, self._collect, timeout=self.timeout)
+
+    def _collect(self, event: Event) -> None:
+        """The runner's sink: queue the event; one message carries everything queued."""
+        if not self._batch:
+            self.post_message(AgentEvents(self._batch))
+        self._batch.append(event)
+
+    def on_agent_events(self, message: AgentEvents) -> None:
+        if message.events is self._batch:
+            self._batch = []
+        self._show(message.events)
+
+    def _show(self, events: Iterable[Event]) -> None:
+        output = self.query_one(OutputView)
+        calls = self.query_one(ToolCallLog)
+        text: list[str] = []
+        text_kind = "answer"
+        for event in events:
+            if isinstance(event, (TextDelta, ThinkingDelta)):
+                kind = "answer" if isinstance(event, TextDelta) else "thinking"
+                if text and kind != text_kind:
+                    output.add_text("".join(text), text_kind)  # type: ignore[arg-type]
+                    text = []
+                text_kind = kind
+                text.append(event.text)
+                continue
+            if text:
+                output.add_text("".join(text), text_kind)  # type: ignore[arg-type]
+                text = []
+            if isinstance(event, RunStarted):
+                self.turns = event.turn
+                output.add_prompt(event.prompt, event.turn)
+            elif isinstance(event, NodeEntered):
+                self.node, self.step = event.node, event.step
+            elif isinstance(event, ToolCallStarted):
+                calls.call_started(event.call_id, event.tool, event.args)
+            elif isinstance(event, ToolCallFinished):
+                calls.call_finished(event.call_id, event.outcome, event.duration, event.preview, event.size)
+            elif isinstance(event, TodosChanged):
+                self.query_one(TodoList).show(event.todos)
+            elif isinstance(event, FilesChanged):
+                self.query_one(FileTree).apply(event.changes)
+            elif isinstance(event, UsageUpdated):
+                self.usage = self._session_usage + event.usage
+            elif isinstance(event, RunFinished):
+                self._finished(event)
+        if text:
+            output.add_text("".join(text), text_kind)  # type: ignore[arg-type]
+
+    def _finished(self, event: RunFinished) -> None:
+        output = self.query_one(OutputView)
+        output.end_turn()
+        if event.status in ("failed", "timeout"):
+            output.add_error(f"{event.status}: {event.error}")
+        elif event.status == "cancelled":
+            output.add_note(f"■ cancelled after {duration(event.duration)}")
+        self.query_one(FileTree).flush()
+        self._session_usage = self._session_usage + event.usage
+        self.usage = self._session_usage
+        self.status, self.node, self.elapsed = event.status, "", event.duration
+        self.query_one("#cancel", Button).disabled = True
+        if not isinstance(self.screen, (FileViewer, ToolDetail)):
+            self.query_one("#prompt", Input).focus()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that died outside the runner's own handling still ends the turn visibly."""
+        if event.worker.group == "agent" and event.state == WorkerState.ERROR and self.running:
+            error = event.worker.error
+            self._show([RunFinished(status="failed", error=f"{type(error).__name__}: {error}")])
+
+    def _tick(self) -> None:
+        if self.running:
+            self.elapsed = time.monotonic() - self._run_started
+
+    # Actions -------------------------------------------------------------------------------------
+
+    def action_cancel_run(self) -> None:
+        if not self.running:
+            return
+        self.status = "cancelling"
+        self.workers.cancel_group(self, "agent")
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel_run()
+
+    async def action_quit(self) -> None:
+        """Cancel the running turn, let it record that it was cancelled, then quit."""
+        for worker in self.workers.cancel_group(self, "agent"):
+            with contextlib.suppress(WorkerCancelled, WorkerFailed):
+                await worker.wait()
+        self.exit()
+
+    def action_focus_pane(self, pane: str) -> None:
+        self.query_one(f"#{pane}").focus()
+
+    def action_copy_answer(self) -> None:
+        answer = self.query_one(OutputView).answer_text()
+        if answer:
+            self.copy_to_clipboard(answer)
+            self.notify("Copied the last answer.")
+
+    @on(FileTree.FileSelected)
+    def _open_file(self, event: FileTree.FileSelected) -> None:
+        files = self.session.files if self.session else None
+        if files is None or not files.is_file(event.path):
+            self.notify(f"{event.path} no longer exists.", severity="warning")
+            return
+        self.push_screen(FileViewer(event.path, files.read_bytes(event.path), files.previous.get(event.path)))
+
+    @on(ToolCallLog.Selected)
+    def _open_call(self, event: ToolCallLog.Selected) -> None:
+        result = self.session.tool_result(event.record.call_id) if self.session else None
+        self.push_screen(ToolDetail(event.record, result))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Cancel the run", "Stop the running turn at once", self.action_cancel_run)
+        yield SystemCommand("Copy the last answer", "Copy the answer's markdown", self.action_copy_answer)
+        for pane, title in PANES.items():
+            yield SystemCommand(
+                f"Focus {title}",
+                f"Move the focus to the {title.lower()} pane",
+                lambda pane=pane: self.action_focus_pane(pane),
+            )
+        yield SystemCommand("Focus the prompt", "Type the next message", lambda: self.action_focus_pane("prompt"))

@@ -1,0 +1,65 @@
+"""One tool call in full: its arguments and its result."""
+
+from __future__ import annotations
+
+import json
+from typing import ClassVar
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
+
+from deep_tui.format import duration, size
+from deep_tui.widgets.tool_call_log import ToolCallRecord
+
+RESULT_LIMIT = 256 * 1024
+"""Characters of a result shown; a 10 MB result must not freeze the screen."""
+
+
+class ToolDetail(ModalScreen[None]):
+    """Arguments as JSON, then the result; Escape closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "dismiss", "Close")]
+
+    def __init__(self, record: ToolCallRecord, result: str | None) -> None:
+        super().__init__()
+        self.record = record
+        self.result = result
+
+    def compose(self) -> ComposeResult:
+        record = self.record
+        seconds = f" · {duration(record.duration)}" if record.duration is not None else ""
+        with Vertical(id="detail"):
+            yield Static(
+                Text.assemble(
+                    (record.tool, "bold"), f"  {record.status}{seconds} · started {record.clock} · id {record.call_id}"
+                ),
+                id="detail-title",
+            )
+            with VerticalScroll():
+                yield Static(Text("Arguments", style="bold underline"))
+                yield Static(
+                    Syntax(
+                        json.dumps(record.args, indent=2, ensure_ascii=False, default=str),
+                        "json",
+                        theme="ansi_dark",
+                        word_wrap=True,
+                    )
+                )
+                yield Static(Text(f"\nResult ({size(record.size)})", style="bold underline"))
+                yield Static(self._result(), id="detail-result")
+        yield Footer()
+
+    def _result(self) -> Text:
+        if self.record.status == "running":
+            return Text("Still running…", style="italic yellow")
+        text = self.result if self.result is not None else self.record.preview
+        shown = text[:RESULT_LIMIT]
+        result = Text(shown, style="red" if self.record.status in ("failed", "retried") else "")
+        if len(text) > len(shown) or self.record.size > len(text):
+            result.append(f"\n… {size(len(shown))} of {size(max(self.record.size, len(text)))} shown", style="dim")
+        return result

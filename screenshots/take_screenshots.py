@@ -1,0 +1,62 @@
+"""Screenshots of the dashboard on the demo agent, for the README.
+
+Run it after any change to the UI:
+
+    pip install -e '.[dev]' && python screenshots/take_screenshots.py
+
+It drives the real app headless (``App.run_test``) and writes an SVG and a PNG
+of a run in progress and of a finished run (with a second turn) next to itself.
+PNGs need cairosvg (in the ``dev`` extra); the SVGs are written either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+from deep_tui.app import DeepTUI
+from deep_tui.spec import AgentSpec
+
+HERE = Path(__file__).parent
+SIZE = (140, 42)
+
+
+async def wait_for(pilot, condition, seconds: float = 120) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise TimeoutError("the demo did not get there")
+
+
+def to_png(svg: Path) -> None:
+    try:
+        import cairosvg
+    except ImportError:
+        print(f"  (no cairosvg: {svg.with_suffix('.png').name} not written)")
+        return
+    # The SVG asks for Fira Code; DejaVu Sans Mono is the monospace font this machine has.
+    source = svg.read_text().replace("Fira Code", "DejaVu Sans Mono")
+    cairosvg.svg2png(bytestring=source.encode(), write_to=str(svg.with_suffix(".png")), output_width=1600)
+
+
+async def main() -> None:
+    app = DeepTUI(AgentSpec(demo_speed=2), prompt="build a word counter")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.status == "running" and app.step >= 12)
+        await pilot.pause(1.5)
+        shots = [("running", app.save_screenshot("running.svg", str(HERE)))]
+        await wait_for(pilot, lambda: app.status == "completed")
+        app.query_one("#prompt").focus()
+        await pilot.press(*"now add a changelog", "enter")
+        await wait_for(pilot, lambda: app.status == "completed" and app.turns == 2)
+        await pilot.pause(0.5)
+        shots.append(("finished", app.save_screenshot("finished.svg", str(HERE))))
+    for name, path in shots:
+        to_png(Path(path))
+        print(f"{name}: {os.path.relpath(path)}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

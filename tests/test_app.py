@@ -1,0 +1,226 @@
+"""The dashboard, driven with Textual's Pilot as a user would drive it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.geometry import Region
+from textual.pilot import Pilot
+from textual.widget import Widget
+from textual.widgets import Button, Input
+
+from deep_tui.app import DeepTUI
+from deep_tui.screens.file_viewer import FileViewer
+from deep_tui.screens.tool_detail import ToolDetail
+from deep_tui.spec import AgentSpec
+from deep_tui.widgets import FileTree, OutputView, StatusBar, TodoList, ToolCallLog, UsageBar
+
+AGENTS = Path(__file__).parent / "agents"
+SIZE = (130, 40)
+
+
+async def until(pilot: Pilot, condition: Callable[[], bool], seconds: float = 20) -> None:
+    """Let the app run until ``condition`` holds (a failing test rather than a hang if it never does)."""
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition never became true")
+
+
+def shown(widget: Widget) -> str:
+    """The text a widget draws, every line of it (scrolled out of view or not)."""
+    if isinstance(widget, OutputView):
+        return widget.plain_text
+    return "\n".join(strip.text for strip in widget.render_lines(Region(0, 0, *widget.outer_size)))
+
+
+def demo(**kwargs) -> DeepTUI:
+    return DeepTUI(AgentSpec(demo_speed=0), **kwargs)
+
+
+async def submit(pilot: Pilot, prompt: str) -> None:
+    pilot.app.query_one("#prompt", Input).focus()
+    await pilot.press(*prompt)
+    await pilot.press("enter")
+
+
+async def test_the_demo_fills_every_pane_and_takes_a_second_prompt():
+    app = demo(prompt="build a word counter")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.status == "completed")
+        await pilot.pause()
+        todos = shown(app.query_one(TodoList))
+        for item in ("Sketch the plan", "Write the tests", "Document usage in the README"):
+            assert f"✔ {item}" in todos
+        assert app.query_one(TodoList).border_subtitle == "5/5 done"
+        assert app.query_one(FileTree).paths == [
+            "/README.md",
+            "/notes/plan.md",
+            "/src/word_counter/__init__.py",
+            "/src/word_counter/core.py",
+            "/tests/test_core.py",
+        ]
+        records = app.query_one(ToolCallLog).records
+        assert len(records) == 15 and all(r.status == "success" for r in records)
+        assert {"write_todos", "write_file", "read_file", "hashline_edit"} <= {r.tool for r in records}
+        output = shown(app.query_one(OutputView))
+        assert "> build a word counter" in output and "Done: Word Counter" in output
+        assert "A small package fits" in output  # the thinking, shown apart
+        usage = shown(app.query_one(UsageBar))
+        assert "10 requests" in usage and "15 tool calls" in usage and "1 turn" in usage
+        status = shown(app.query_one(StatusBar))
+        assert "demo" in status and "completed" in status and "step 22" in status
+        assert app.focused is app.query_one("#prompt", Input)
+
+        await submit(pilot, "add a changelog")
+        await until(pilot, lambda: app.status == "completed" and app.turns == 2)
+        await pilot.pause()
+        assert "> add a changelog" in shown(app.query_one(OutputView))
+        assert "/notes/changelog.md" in app.query_one(FileTree).paths
+        assert "✔ Follow up: add a changelog" in shown(app.query_one(TodoList))
+        assert "2 turns" in shown(app.query_one(UsageBar))
+
+
+async def test_a_users_agent_shows_its_todos_files_tools_and_answer():
+    app = DeepTUI(AgentSpec(agent=f"{AGENTS}/custom.py:build"), prompt="plan the garden")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.status == "completed")
+        await pilot.pause()
+        todos = shown(app.query_one(TodoList))
+        assert "Survey the garden" in todos and "Plant the tulips" in todos
+        assert app.query_one(FileTree).paths == ["/garden/beds.md"]
+        assert {r.tool for r in app.query_one(ToolCallLog).records} == {"write_todos", "write_file", "count_petals"}
+        assert "Garden planned: the north bed gets tulips, six petals each." in shown(app.query_one(OutputView))
+
+
+async def test_escape_cancels_a_stream_keeps_files_and_the_next_prompt_continues():
+    app = DeepTUI(AgentSpec(agent=f"{AGENTS}/slow.py:streaming"), prompt="go slowly")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "slow3" in shown(app.query_one(OutputView)))
+        await pilot.press("escape")
+        await until(pilot, lambda: app.status == "cancelled", seconds=1)
+        streamed = shown(app.query_one(OutputView))
+        assert "■ cancelled after" in streamed
+        await pilot.pause(0.3)
+        assert shown(app.query_one(OutputView)) == streamed  # the stream stopped
+        assert app.query_one(FileTree).paths == ["/before.txt"]
+        assert app.query_one("#cancel", Button).disabled
+
+        await submit(pilot, "finish")
+        await until(pilot, lambda: app.status == "completed")
+        assert "finished" in shown(app.query_one(OutputView))
+        assert app.session is not None and app.session.files.read_bytes("/before.txt") == b"written before"
+
+
+async def test_the_cancel_button_marks_the_running_tool_cancelled():
+    app = DeepTUI(AgentSpec(agent=f"{AGENTS}/slow.py:build"), prompt="build it")
+    async with app.run_test(size=SIZE) as pilot:
+        log = app.query_one(ToolCallLog)
+        await until(pilot, lambda: any(r.tool == "long_build" for r in log.records))
+        await pilot.pause(0.2)
+        assert "running" in shown(log).splitlines()[2]  # under the border and the write_file row
+        await pilot.click("#cancel")
+        await until(pilot, lambda: app.status == "cancelled", seconds=1)
+        assert {r.tool: r.status for r in log.records} == {"write_file": "success", "long_build": "cancelled"}
+        assert app.query_one(FileTree).paths == ["/before.txt"]
+
+
+async def test_selecting_a_file_opens_its_content_and_last_change():
+    app = demo(prompt="build a word counter")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.status == "completed")
+        await pilot.pause(0.3)
+        tree = app.query_one(FileTree)
+        tree.focus()
+        tree.move_cursor(tree._by_path["/src/word_counter/core.py"])
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, FileViewer))
+        viewer = app.screen
+        assert viewer.path == "/src/word_counter/core.py"
+        assert "def parse(text: str) -> list[Item]:" in shown(viewer.query_one("#viewer-content"))
+        await pilot.press("d")
+        await pilot.pause()
+        diff = shown(viewer.query_one("#viewer-diff"))
+        assert "+        if not line.strip():" in diff and "@@ -20,6 +20,8 @@" in diff
+        await pilot.press("escape")
+        assert not isinstance(app.screen, FileViewer)
+
+
+async def test_a_tool_row_shows_the_full_arguments_and_result():
+    app = demo(prompt="build a word counter")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.status == "completed")
+        log = app.query_one(ToolCallLog)
+        log.focus()
+        read_row = next(i for i, r in enumerate(log.records) if r.tool == "read_file")
+        await pilot.press("home", *["down"] * read_row, "enter")
+        await until(pilot, lambda: isinstance(app.screen, ToolDetail))
+        detail = app.screen
+        assert detail.record.tool == "read_file"
+        result = shown(detail.query_one("#detail-result"))
+        assert "def summarize(items: list[Item]) -> dict[str, int]:" in result
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ToolDetail)
+
+
+async def test_a_provider_error_shows_in_the_output_and_the_status():
+    app = DeepTUI(AgentSpec(agent=f"{AGENTS}/failing.py:agent"), prompt="go")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.status == "failed")
+        await pilot.pause()
+        output = shown(app.query_one(OutputView))
+        assert "Starting the answer" in output and "✗ failed: ModelHTTPError" in output and "503" in output
+        assert "failed" in shown(app.query_one(StatusBar))
+        assert app.focused is app.query_one("#prompt", Input)
+
+
+async def test_an_agent_that_cannot_load_ends_the_app_with_the_reason():
+    app = DeepTUI(AgentSpec(agent=f"{AGENTS}/custom.py:nope"))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.startup_error is not None)
+    assert app.return_code == 2
+    assert "has no attribute 'nope'" in app.startup_error
+
+
+async def test_keys_move_focus_between_panes_and_the_palette_offers_the_actions():
+    app = demo()
+    async with app.run_test(size=SIZE) as pilot:
+        for key, pane in (
+            ("ctrl+t", "todos"),
+            ("ctrl+b", "files"),
+            ("ctrl+o", "output"),
+            ("ctrl+l", "calls"),
+            ("ctrl+n", "prompt"),
+        ):
+            await pilot.press(key)
+            assert app.focused is not None and app.focused.id == pane
+        commands = [c.title for c in app.get_system_commands(app.screen)]
+        assert {"Cancel the run", "Copy the last answer", "Focus Files", "Focus the prompt"} <= set(commands)
+
+
+async def test_a_prompt_typed_while_the_agent_loads_runs_when_it_is_ready():
+    app = demo()
+    async with app.run_test(size=SIZE) as pilot:
+        await submit(pilot, "build a word counter")
+        await until(pilot, lambda: app.status == "completed")
+        assert "> build a word counter" in shown(app.query_one(OutputView))
+
+
+async def test_quit_during_a_run_cancels_it():
+    app = DeepTUI(AgentSpec(agent=f"{AGENTS}/slow.py:streaming"), prompt="go")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "slow2" in shown(app.query_one(OutputView)))
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_a_tiny_terminal_still_runs_and_shows_the_output():
+    app = demo(prompt="build a word counter")
+    async with app.run_test(size=(40, 12)) as pilot:
+        await until(pilot, lambda: app.status == "completed")
+        await pilot.pause()
+        assert not app.query_one("#side").display
+        assert "Done: Word Counter" in shown(app.query_one(OutputView))
