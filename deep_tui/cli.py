@@ -1,4 +1,4 @@
-"""The ``deep-tui`` command: the dashboard by default, ``run`` for headless turns.
+"""The ``deep-tui`` command: the dashboard by default, ``run`` for headless turns, ``serve`` for the web.
 
 Only the standard library is imported here, so the dashboard's first frame is
 not held up by pydantic-ai; each command imports what it needs when it runs.
@@ -8,13 +8,15 @@ Bad input ends with one line on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from deep_tui.spec import AgentSpec
 
 USAGE_ERROR = 2
-COMMANDS = ("run",)
+COMMANDS = ("run", "serve")
+TOKEN_ENV = "DEEP_TUI_TOKEN"
 
 
 def _positive(text: str) -> float:
@@ -60,7 +62,8 @@ def _agent_options(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="deep-tui",
-        description="A terminal dashboard for running and watching pydantic-deep agents. Commands: run (headless).",
+        description="A terminal dashboard for running and watching pydantic-deep agents. "
+        "Commands: run (headless), serve (web).",
     )
     parser.add_argument("prompt", nargs="?", help="start a run with this prompt at once")
     _agent_options(parser)
@@ -79,6 +82,39 @@ def build_run_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"must be from 1 to 65535, got {text}")
+    return value
+
+
+def build_serve_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="deep-tui serve",
+        description="Serve runs over HTTP: Server-Sent Events at /agent/stream?prompt=... and /runs, a live page "
+        "at /. With --tui, the dashboard itself in a browser. Needs: pip install 'deep-tui[web]'.",
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1); any other needs --token"
+    )
+    parser.add_argument("--port", type=_port, default=8000, help="port to listen on (default 8000)")
+    parser.add_argument(
+        "--token",
+        default=os.environ.get(TOKEN_ENV),
+        help="require this token on every request, as Authorization: Bearer TOKEN or ?token=TOKEN "
+        f"(default: ${TOKEN_ENV})",
+    )
+    parser.add_argument(
+        "--tui", action="store_true", help="serve the dashboard itself, one process per browser tab (textual-serve)"
+    )
+    _agent_options(parser)
+    return parser
+
+
 def fail(message: str) -> int:
     print(f"deep-tui: error: {message}", file=sys.stderr)
     return USAGE_ERROR
@@ -88,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "run":
         return _run(build_run_parser().parse_args(args[1:]))
+    if args and args[0] == "serve":
+        return _serve(build_serve_parser().parse_args(args[1:]))
     return _dashboard(build_parser().parse_args(args))
 
 
@@ -123,6 +161,68 @@ def _run(options: argparse.Namespace) -> int:
         except AgentError as exc:
             return fail(str(exc))
         return asyncio.run(run_headless(session, prompt, out, as_json=options.json, timeout=options.timeout))
+
+
+def _dashboard_argv(options: argparse.Namespace) -> list[str]:
+    """The command that starts the dashboard for one browser tab, with every agent option ``serve`` was given."""
+    agent_options = argparse.ArgumentParser(add_help=False)
+    _agent_options(agent_options)
+    argv = [sys.executable, "-m", "deep_tui"]
+    for action in agent_options._actions:
+        value = getattr(options, action.dest)
+        if action.nargs == 0:  # a flag
+            argv += action.option_strings[:1] if value else []
+        elif value is not None:
+            argv += [action.option_strings[0], f"{value:g}" if isinstance(value, float) else str(value)]
+    return argv
+
+
+def _serve(options: argparse.Namespace) -> int:
+    try:
+        return _start_server(options)
+    except KeyboardInterrupt:  # while the agent was still loading; once serving, Ctrl+C is a normal stop
+        return 130
+
+
+def _start_server(options: argparse.Namespace) -> int:
+    from deep_tui.web.auth import is_loopback
+
+    if options.model and options.agent:
+        return fail("give --model or --agent, not both")
+    if options.token is not None and not options.token.strip():
+        return fail('the token is empty: choose a long random one, e.g. --token "$(openssl rand -hex 16)"')
+    if not options.token and not is_loopback(options.host):
+        return fail(
+            f"--host {options.host} would let other machines start runs: give --token as well "
+            "(or serve on 127.0.0.1 and reach it through an SSH tunnel)"
+        )
+    import logging
+
+    from deep_tui.quiet import quiet_libraries
+
+    quiet_libraries(logging.StreamHandler(sys.stderr))
+    try:
+        if options.tui:
+            from deep_tui.web.tui import serve_dashboard
+        else:
+            from deep_tui.web.server import create_app, serve
+    except ImportError as exc:
+        missing = (exc.name or "a web package").split(".")[0]
+        return fail(f"serve needs the web extra ({missing} is not installed): pip install 'deep-tui[web]'")
+    from deep_tui.agents import AgentError, open_session
+
+    spec = _spec(options)
+    try:
+        open_session(spec)  # once, so a bad agent fails here and not in every run or browser tab
+    except AgentError as exc:
+        return fail(str(exc))
+    if options.tui:
+        import shlex
+
+        serve_dashboard(shlex.join(_dashboard_argv(options)), host=options.host, port=options.port, token=options.token)
+    else:
+        serve(create_app(spec, token=options.token, timeout=options.timeout), options.host, options.port)
+    return 0
 
 
 def _dashboard(options: argparse.Namespace) -> int:

@@ -1,0 +1,320 @@
+"""The web endpoint: each run's events as Server-Sent Events, and a page that shows a run live.
+
+Every run, started by ``GET /agent/stream`` or ``POST /runs``, gets a session of
+its own and lands in an in-memory registry that keeps its events as ready-made
+SSE frames, so any number of clients can follow it from the start, or resume
+after the last event they saw (``Last-Event-ID``) without missing or repeating
+one. ``/agent/stream`` ties the run to its client: when the client leaves, the
+run is cancelled. Runs started with ``POST /runs`` go on until they end or are
+cancelled with ``POST /runs/{id}/cancel``. Runs live only in memory: the last
+``KEEP_FINISHED`` finished runs are kept, older ones are forgotten.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import AsyncIterator, Iterator
+from importlib.resources import files
+from typing import Any, Literal
+
+import anyio
+import uvicorn
+from fastapi import FastAPI, Header, HTTPException, Query
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, Field
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.logging import DefaultFormatter
+
+from deep_tui.agents import AgentError, open_session
+from deep_tui.events import Event, RunFinished, RunStarted, RunStatus
+from deep_tui.spec import AgentSpec
+from deep_tui.web.auth import TOKEN_PARAM, bearer, token_matches
+
+KEEP_FINISHED = 50
+"""Finished runs kept for late followers; beyond this the oldest are forgotten."""
+
+HEARTBEAT_SECONDS = 15.0
+"""A comment line is sent after this much silence, so proxies keep a quiet stream open."""
+
+PAGE_POLICY = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'"
+)
+"""The page loads nothing from anywhere and talks only to this server."""
+
+SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Server-Sent Events: event type, id (seq) and data (the event's JSON)",
+        "content": {"text/event-stream": {}},
+    }
+}
+
+log = logging.getLogger("deep_tui.web")
+
+
+def sse_frame(event: Event) -> bytes:
+    """One event as an SSE message; ``data`` is the same JSON line ``deep-tui run --json`` prints."""
+    return f"event: {event.type}\nid: {event.seq}\ndata: {event.model_dump_json()}\n\n".encode()
+
+
+class Run:
+    """One run's events, as SSE frames indexed by ``seq``, and the task producing them."""
+
+    def __init__(self, prompt: str) -> None:
+        self.id = ""
+        self.prompt = prompt
+        self.frames: list[bytes] = []
+        self.finished: RunFinished | None = None
+        self.task: asyncio.Task[RunFinished] | None = None
+        self.started = asyncio.Event()
+        self._changed = asyncio.Event()
+
+    @property
+    def status(self) -> RunStatus | Literal["running"]:
+        return "running" if self.finished is None else self.finished.status
+
+    def add(self, event: Event) -> None:
+        """The session's sink: keep the frame and wake every follower."""
+        if isinstance(event, RunStarted):
+            self.id = event.run_id
+            self.started.set()
+        elif isinstance(event, RunFinished):
+            self.finished = event
+        self.frames.append(sse_frame(event))
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    def cancel(self) -> None:
+        """End the run "cancelled"; a run that has already finished stays as it ended."""
+        if self.finished is None and self.task is not None:
+            self.task.cancel()
+
+    async def follow(self, after: int) -> AsyncIterator[bytes]:
+        """The frames after seq ``after`` (-1: all), then each new one, until the run finishes."""
+        index = after + 1
+        while True:
+            while index < len(self.frames):
+                yield self.frames[index]
+                index += 1
+            if self.finished is not None:
+                return
+            changed = self._changed  # taken before waiting, so no frame added meanwhile is missed
+            try:
+                await asyncio.wait_for(changed.wait(), HEARTBEAT_SECONDS)
+            except asyncio.TimeoutError:
+                yield b": keep-alive\n\n"
+
+
+class RunRequest(BaseModel):
+    prompt: str
+    timeout: float | None = Field(None, gt=0, description="seconds; a longer run ends with status timeout")
+
+
+class RunInfo(BaseModel):
+    run_id: str
+    prompt: str
+    status: RunStatus | Literal["running"]
+    events: int
+    """Events so far; the next one's seq."""
+
+    @classmethod
+    def of(cls, run: Run) -> RunInfo:
+        return cls(run_id=run.id, prompt=run.prompt, status=run.status, events=len(run.frames))
+
+
+class Runs:
+    """Every run still going and the last ``KEEP_FINISHED`` finished, each on a session of its own."""
+
+    def __init__(self, spec: AgentSpec, timeout: float | None) -> None:
+        self.spec = spec
+        self.timeout = timeout
+        self._runs: dict[str, Run] = {}
+
+    def __iter__(self) -> Iterator[Run]:
+        return iter(list(self._runs.values()))
+
+    def get(self, run_id: str) -> Run:
+        run = self._runs.get(run_id)
+        if run is None:
+            raise HTTPException(404, f"no run {run_id!r} (the last {KEEP_FINISHED} finished runs are kept)")
+        return run
+
+    async def start(self, prompt: str, timeout: float | None) -> Run:
+        """A new run on a new session, registered under the id its ``run_started`` event carries."""
+        if not prompt.strip():
+            raise HTTPException(422, 'the prompt is empty: give the agent something to do, e.g. "write a haiku"')
+        try:  # building an agent imports and constructs things: keep it off the event loop
+            session = await asyncio.to_thread(open_session, self.spec)
+        except AgentError as exc:
+            raise HTTPException(503, f"the agent cannot be built: {exc}") from None
+        run = Run(prompt)
+        run.task = asyncio.create_task(session.run(prompt, run.add, timeout=timeout or self.timeout))
+        run.task.add_done_callback(lambda _: self._ended(run))
+        try:
+            await run.started.wait()  # the task emits run_started as soon as it runs
+        except asyncio.CancelledError:
+            run.task.cancel()  # our client left before it had the id: nobody could follow or cancel it
+            raise
+        self._runs[run.id] = run
+        log.info("run %s started: %r", run.id, prompt[:60])
+        return run
+
+    def cancel_all(self) -> None:
+        for run in self:
+            run.cancel()
+
+    def _ended(self, run: Run) -> None:
+        if run.finished is not None:
+            log.info("run %s %s: %d events in %.1f s", run.id, run.status, len(run.frames), run.finished.duration)
+        finished = [r for r in self._runs.values() if r.finished is not None]
+        for old in finished[: max(0, len(finished) - KEEP_FINISHED)]:
+            del self._runs[old.id]
+
+
+class EventStream(StreamingResponse):
+    """A run's events as ``text/event-stream``, noticing at once a client that leaves.
+
+    Starlette's own streaming response may notice a departed client only at its
+    next write; a run that is quiet for a minute must still be cancelled at once,
+    so this one always listens for the disconnect while it streams.
+    """
+
+    def __init__(self, run: Run, after: int, *, owned: bool) -> None:
+        super().__init__(
+            run.follow(after),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+        self.run = run
+        self.owned = owned
+        """The client started this run: its leaving cancels it."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async with anyio.create_task_group() as group:
+
+            async def stream() -> None:
+                with contextlib.suppress(OSError):  # the client left mid-write
+                    await self.stream_response(send)
+                group.cancel_scope.cancel()
+
+            group.start_soon(stream)
+            await self.listen_for_disconnect(receive)
+            group.cancel_scope.cancel()
+        if self.owned:
+            self.run.cancel()
+
+
+class TokenGate:
+    """Refuses every request without the token: ``Authorization: Bearer`` or ``?token=`` (for EventSource)."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.token = token
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            request = HTTPConnection(scope)
+            given = bearer(request.headers.get("authorization")) or request.query_params.get(TOKEN_PARAM)
+            if not token_matches(self.token, given):
+                refusal = JSONResponse(
+                    {"detail": f"missing or wrong token: send Authorization: Bearer TOKEN or add ?{TOKEN_PARAM}=TOKEN"},
+                    status_code=401,
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _last_event_id(value: str | None) -> int:
+    """The seq after which a follower resumes; -1 (from the start) without the header."""
+    text = (value or "").strip()
+    if not text:
+        return -1
+    if not (text.isascii() and text.isdigit()):
+        raise HTTPException(400, f"Last-Event-ID must be the id (seq) of an event, got {value!r}")
+    return int(text)
+
+
+def create_app(spec: AgentSpec, *, token: str | None = None, timeout: float | None = None) -> FastAPI:
+    """The web app serving runs of the agent ``spec`` names; with ``token``, only to requests carrying it."""
+    runs = Runs(spec, timeout)
+    page = files("deep_tui.web").joinpath("index.html").read_text(encoding="utf-8")
+    app = FastAPI(
+        title="deep-tui", summary="Runs of a pydantic-deep agent as Server-Sent Events", docs_url=None, redoc_url=None
+    )
+    app.state.runs = runs
+    if token:
+        app.add_middleware(TokenGate, token=token)
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> HTMLResponse:
+        return HTMLResponse(page, headers={"Content-Security-Policy": PAGE_POLICY, "Cache-Control": "no-cache"})
+
+    @app.get("/agent/stream", response_class=EventStream, responses=SSE_RESPONSE)
+    async def agent_stream(
+        prompt: str = "", timeout: float | None = Query(None, gt=0, description="seconds")
+    ) -> EventStream:
+        """Start a run and stream it; it is cancelled if this client leaves before it ends."""
+        return EventStream(await runs.start(prompt, timeout), -1, owned=True)
+
+    @app.post("/runs", status_code=201)
+    async def start_run(request: RunRequest) -> RunInfo:
+        """Start a run that goes on without a client; follow it at /runs/{run_id}/events."""
+        return RunInfo.of(await runs.start(request.prompt, request.timeout))
+
+    @app.get("/runs")
+    async def list_runs() -> list[RunInfo]:
+        return [RunInfo.of(run) for run in runs]
+
+    @app.get("/runs/{run_id}")
+    async def get_run(run_id: str) -> RunInfo:
+        return RunInfo.of(runs.get(run_id))
+
+    @app.get("/runs/{run_id}/events", response_class=EventStream, responses=SSE_RESPONSE, response_model=None)
+    async def follow_run(run_id: str, last_event_id: str | None = Header(None)) -> Response:
+        """Every event of the run from the start, or after ``Last-Event-ID``; 204 when nothing is left to send."""
+        run = runs.get(run_id)
+        after = _last_event_id(last_event_id)
+        if run.finished is not None and after >= len(run.frames) - 1:
+            return Response(status_code=204)  # also tells an EventSource not to reconnect
+        return EventStream(run, after, owned=False)
+
+    @app.post("/runs/{run_id}/cancel")
+    async def cancel_run(run_id: str) -> RunInfo:
+        """Cancel the run and answer once it has ended; a finished run is left as it ended."""
+        run = runs.get(run_id)
+        run.cancel()
+        if run.task is not None:
+            await asyncio.wait([run.task])
+        return RunInfo.of(run)
+
+    return app
+
+
+class _Server(uvicorn.Server):
+    """Uvicorn waits for open responses before it stops; cancelling the runs first ends their streams."""
+
+    def __init__(self, config: uvicorn.Config, runs: Runs) -> None:
+        super().__init__(config)
+        self.runs = runs
+
+    async def shutdown(self, sockets: Any = None) -> None:
+        self.runs.cancel_all()
+        await super().shutdown(sockets)
+
+
+def serve(app: FastAPI, host: str, port: int) -> None:
+    """Serve ``app`` with uvicorn until Ctrl+C or SIGTERM, logging one line per run start and end."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(DefaultFormatter("%(levelprefix)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    config = uvicorn.Config(app, host=host, port=port, access_log=False, timeout_graceful_shutdown=5)
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl+C it handled
+        _Server(config, app.state.runs).run()
