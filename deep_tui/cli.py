@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 from collections.abc import Sequence
 
@@ -177,6 +178,21 @@ def _dashboard_argv(options: argparse.Namespace) -> list[str]:
     return argv
 
 
+def _cannot_listen(host: str, port: int) -> str | None:
+    """Why a server could not listen on ``host:port`` (taken, not this machine's, unknown), if it could not.
+
+    Asked before the web stack loads, so the answer is one line at once, not a traceback later.
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
 def _serve(options: argparse.Namespace) -> int:
     try:
         return _start_server(options)
@@ -196,6 +212,9 @@ def _start_server(options: argparse.Namespace) -> int:
             f"--host {options.host} would let other machines start runs: give --token as well "
             "(or serve on 127.0.0.1 and reach it through an SSH tunnel)"
         )
+    reason = _cannot_listen(options.host, options.port)
+    if reason:
+        return fail(f"cannot listen on {options.host}:{options.port}: {reason}")
     import logging
 
     from deep_tui.quiet import quiet_libraries

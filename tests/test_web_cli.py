@@ -85,6 +85,19 @@ def test_a_public_host_needs_a_token():
     assert deep_tui("serve", "--token", " ").returncode == 2
 
 
+def test_a_port_in_use_is_one_line_not_a_traceback():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        for tui in ([], ["--tui"]):
+            done = deep_tui("serve", "--port", port, *tui)
+            assert done.returncode == 2
+            assert done.stderr.strip().splitlines() == [
+                f"deep-tui: error: cannot listen on 127.0.0.1:{port}: Address already in use"
+            ]
+
+
 @pytest.mark.parametrize(("blocked", "args"), [("fastapi", ["serve"]), ("textual_serve", ["serve", "--tui"])])
 def test_serve_without_the_web_extra_says_how_to_install_it(blocked, args):
     code = f"import sys; sys.modules[{blocked!r}] = None; import deep_tui.cli as c; raise SystemExit(c.main({args!r}))"
