@@ -31,6 +31,7 @@ from pydantic_ai import (
     ThinkingPartDelta,
 )
 from pydantic_ai.messages import ModelMessage, ModelRequest, TextPart, ThinkingPart, ToolReturnPart
+from pydantic_ai.usage import UsageLimits
 
 from deep_tui.events import (
     PREVIEW_LIMIT,
@@ -66,6 +67,11 @@ _UNFINISHED_OUTCOME: dict[RunStatus, ToolOutcome] = {
 
 SHARE_LOOP_EVERY = 0.005
 """Seconds a turn may hold the event loop before it yields."""
+
+USAGE_LIMITS = UsageLimits(request_limit=None)
+"""No cap on requests per turn: pydantic-ai's default of 50 ends long agent runs, which
+are what deep-tui is for (pydantic-deep's own CLI lifts it the same way). The user
+watches the spend and cancels."""
 
 ERROR_LIMIT = 500
 """Characters of an error message kept in a failed run's event."""
@@ -184,6 +190,7 @@ class Session:
                 workspace=self._workspace,
                 timeout=timeout,
                 cancellation_token=self._token,
+                usage_limits=USAGE_LIMITS,
             ) as run:
                 self._run = run
                 await self._drive(run, turn)
