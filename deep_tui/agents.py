@@ -1,4 +1,4 @@
-"""Where agents come from: the built-in demo, a model string, or the user's own agent.
+"""Where agents come from: the built-in demo, a model string, the user's own agent, or the stress load.
 
 ``open_session`` turns an ``AgentSpec`` (what the command line asked for) into a
 ``Session`` or raises ``AgentError`` with one line saying what is wrong and what
@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from pydantic_deep import DeepAgentDeps, create_deep_agent
 from deep_tui.demo import demo_model
 from deep_tui.runner import Session
 from deep_tui.spec import AgentSpec
+from deep_tui.stress import StressConfig, stress_model
 
 QUIET_FEATURES: dict[str, Any] = dict(
     thinking=False,
@@ -53,6 +55,12 @@ def open_session(spec: AgentSpec) -> Session:
         return Session(agent, deps, name=spec.agent)
     if spec.model:
         return Session(_model_agent(spec.model, spec.web), DeepAgentDeps(), name=spec.model)
+    if spec.stress is not None:
+        try:
+            config = StressConfig.parse(spec.stress)
+        except ValueError as exc:
+            raise AgentError(str(exc)) from None
+        return Session(build_deep_agent(stress_model(config)), DeepAgentDeps(), name="stress")
     return Session(build_deep_agent(demo_model(spec.demo_speed)), DeepAgentDeps(), name="demo")
 
 
@@ -60,12 +68,15 @@ def _model_agent(model: str, web: bool) -> Agent[DeepAgentDeps, Any]:
     try:
         return build_deep_agent(model, web=web)
     except UserError as exc:
-        message = " ".join(str(exc).split())
+        message = " ".join(str(exc).split()).split(" To try Pydantic AI")[0]
         if message.startswith("Unknown model"):
+            end = "" if message.endswith(("?", ".")) else "."
             raise AgentError(
-                f"{message}. Use provider:model, e.g. anthropic:claude-sonnet-4-5 or openai-chat:gpt-4o."
+                f"{message}{end} Use provider:model, e.g. anthropic:claude-sonnet-4-6 or openai-chat:gpt-4o."
             ) from None
-        raise AgentError(message.split(" To try Pydantic AI")[0]) from None
+        # "Set the `X_API_KEY` environment variable or pass it via `XProvider(api_key=...)` to use ...":
+        # a command-line user can only do the first.
+        raise AgentError(re.sub(r" or pass it via `[^`]*`", "", message)) from None
     except ImportError as exc:
         raise AgentError(f"{exc} (or: pip install 'deep-tui[all-models]')") from None
 

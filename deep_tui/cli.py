@@ -11,6 +11,7 @@ import argparse
 import os
 import socket
 import sys
+import threading
 from collections.abc import Sequence
 
 from deep_tui.spec import AgentSpec
@@ -45,7 +46,7 @@ def _agent_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--model",
         "-m",
-        help="a pydantic-ai model string, e.g. anthropic:claude-sonnet-4-5 "
+        help="a pydantic-ai model string, e.g. anthropic:claude-sonnet-4-6 "
         "(default: $DEEP_TUI_MODEL); keys come from the provider's usual variable",
     )
     group.add_argument("--agent", "-a", help="your own agent: path/to/file.py:NAME or package.module:NAME")
@@ -57,12 +58,21 @@ def _agent_options(parser: argparse.ArgumentParser) -> None:
         help="pace of the demo agent: 2 is twice as fast, 0 removes every delay (default 1)",
     )
     group.add_argument("--web", action="store_true", help="give agents deep-tui builds web search and fetch")
+    group.add_argument(
+        "--stress",
+        nargs="?",
+        const="",
+        metavar="OPTIONS",
+        help="the offline stress agent for long runs, e.g. turns=200,calls_per_turn=10,files=100,answer=240000,"
+        "paragraph=120000,delta=4,rate=0 (these are the defaults)",
+    )
     parser.add_argument("--timeout", type=_positive, metavar="SECONDS", help="end a turn that runs longer")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="deep-tui",
+        usage="deep-tui [PROMPT] [options]  |  deep-tui run PROMPT [--json] [options]  |  deep-tui serve [options]",
         description="A terminal dashboard for running and watching pydantic-deep agents. "
         "Commands: run (headless), serve (web).",
     )
@@ -124,18 +134,37 @@ def fail(message: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "run":
-        return _run(build_run_parser().parse_args(args[1:]))
-    if args and args[0] == "serve":
-        return _serve(build_serve_parser().parse_args(args[1:]))
-    return _dashboard(build_parser().parse_args(args))
+        command, options = _run, build_run_parser().parse_args(args[1:])
+    elif args and args[0] == "serve":
+        command, options = _serve, build_serve_parser().parse_args(args[1:])
+    else:
+        command, options = _dashboard, build_parser().parse_args(args)
+    chosen = [flag for flag in ("model", "agent", "stress") if getattr(options, flag) is not None]
+    if len(chosen) > 1:
+        return fail(f"give one agent: --{chosen[0]} or --{chosen[1]}, not both")
+    code = command(options)
+    _leave_stuck_threads(code)
+    return code
+
+
+def _leave_stuck_threads(code: int) -> None:
+    """Exit now if a worker thread is still alive: a sync tool blocked in it cannot be cancelled.
+
+    pydantic-ai runs sync tools in threads; cancelling the turn leaves such a
+    thread running, and Python would wait for it at exit, holding the terminal.
+    """
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def _spec(options: argparse.Namespace) -> AgentSpec:
-    return AgentSpec.from_options(options.model, options.agent, options.demo_speed, options.web)
+    return AgentSpec.from_options(options.model, options.agent, options.demo_speed, options.web, options.stress)
 
 
 def _read_prompt(prompt: str) -> str:
-    return sys.stdin.read() if prompt == "-" else prompt
+    return sys.stdin.read().strip() if prompt == "-" else prompt
 
 
 def _run(options: argparse.Namespace) -> int:
@@ -148,9 +177,6 @@ def _run(options: argparse.Namespace) -> int:
     prompt = _read_prompt(options.prompt)
     if not prompt.strip():
         return fail("the prompt is empty: give the agent something to do, e.g. deep-tui run 'write a haiku'")
-    if options.model and options.agent:
-        return fail("give --model or --agent, not both")
-
     import contextlib
 
     from deep_tui.agents import AgentError, open_session
@@ -203,8 +229,6 @@ def _serve(options: argparse.Namespace) -> int:
 def _start_server(options: argparse.Namespace) -> int:
     from deep_tui.web.auth import is_loopback
 
-    if options.model and options.agent:
-        return fail("give --model or --agent, not both")
     if options.token is not None and not options.token.strip():
         return fail('the token is empty: choose a long random one, e.g. --token "$(openssl rand -hex 16)"')
     if not options.token and not is_loopback(options.host):
@@ -245,8 +269,6 @@ def _start_server(options: argparse.Namespace) -> int:
 
 
 def _dashboard(options: argparse.Namespace) -> int:
-    if options.model and options.agent:
-        return fail("give --model or --agent, not both")
     if options.prompt is not None and not options.prompt.strip():
         return fail("the prompt is empty: leave it out to type one in the dashboard")
     from deep_tui.app import DeepTUI

@@ -19,6 +19,7 @@ from typing import IO
 
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
+from rich.logging import RichHandler
 from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
@@ -34,6 +35,7 @@ from deep_tui.events import (
     ToolCallStarted,
 )
 from deep_tui.format import key_argument, usage_rows
+from deep_tui.quiet import quiet_libraries
 from deep_tui.runner import Session
 
 EXIT_CODES = {"completed": 0, "failed": 1, "timeout": 3, "cancelled": 4}
@@ -49,7 +51,13 @@ async def run_headless(session: Session, prompt: str, out: IO[str], *, as_json: 
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, session.cancel)
-    view = JsonLines(out, on_closed=session.cancel) if as_json else LiveProgress(Console(file=out))
+    if as_json:
+        view: JsonLines | LiveProgress = JsonLines(out, on_closed=session.cancel)
+    else:
+        console = Console(file=out)
+        # Warnings and logs print above the live display instead of tearing through it.
+        quiet_libraries(RichHandler(console=console, show_time=False, show_path=False, markup=False))
+        view = LiveProgress(console)
     with view:
         finished = await session.run(prompt, view.show, timeout=timeout)
     return EXIT_CODES[finished.status]
@@ -102,6 +110,7 @@ class JsonLines:
             self.out.flush()
         except BrokenPipeError:
             self.closed = True
+            print("deep-tui: stdout was closed: cancelling the run", file=sys.stderr)
             self.on_closed()
 
 
@@ -162,7 +171,7 @@ class LiveProgress:
         tools = ", ".join(self.running.values())
         status = Text.assemble((f"[Step {self.step}] ", "bold blue"), (self.node or "starting", "blue"))
         if tools:
-            status.append(f"  🔧 {tools}"[:120], style="yellow")
+            status.append(f"  running {tools}"[:120], style="yellow")
         if self.partial:
             status.append("\n" + self.partial[-200:], style="dim italic" if self.in_thinking else "")
         return status

@@ -63,7 +63,7 @@ def test_demo_is_the_default_and_prompt_can_come_from_stdin():
     done = deep_tui("run", "--json", "--demo-speed", "0", "-", stdin="build a word counter\n")
     assert done.returncode == 0
     events = events_of(done.stdout)
-    assert events[0].agent == "demo" and events[0].prompt == "build a word counter\n"
+    assert events[0].agent == "demo" and events[0].prompt == "build a word counter"
     assert events[-1].status == "completed"
 
 
@@ -128,7 +128,8 @@ def test_interrupt_cancels_with_exit_4():
         (["--agent", "nowhere/agent.py:agent"], "no such file: nowhere/agent.py"),
         (["--agent", f"{AGENTS}/custom.py:nope"], "has no attribute 'nope'"),
         (["--agent", f"{AGENTS}/custom.py:not_an_agent"], "is not a pydantic-ai Agent"),
-        (["--model", "test", "--agent", f"{AGENTS}/custom.py:build"], "not both"),
+        (["--model", "test", "--agent", f"{AGENTS}/custom.py:build"], "give one agent: --model or --agent, not both"),
+        (["--stress", "turns=x"], "stress option turns needs a number"),
     ],
 )
 def test_bad_input_is_one_clear_line_and_exit_2(args, message):
