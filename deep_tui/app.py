@@ -18,40 +18,29 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.logging import TextualHandler
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Input
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
-from deep_tui.events import (
-    Event,
-    FilesChanged,
-    NodeEntered,
-    RunFinished,
-    RunStarted,
-    TextDelta,
-    ThinkingDelta,
-    TodosChanged,
-    ToolCallFinished,
-    ToolCallStarted,
-    Usage,
-    UsageUpdated,
-)
 from deep_tui.format import duration
 from deep_tui.messages import AgentEvents
 from deep_tui.quiet import quiet_libraries
-from deep_tui.screens.file_viewer import FileViewer
-from deep_tui.screens.tool_detail import ToolDetail
 from deep_tui.spec import AgentSpec
 from deep_tui.widgets import FileTree, OutputView, StatusBar, TodoList, ToolCallLog, UsageBar
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from deep_tui.events import Event, RunFinished, Usage
     from deep_tui.runner import Session
 
 PaneT = TypeVar("PaneT", bound=Widget)
+
+FRAMES_PER_SECOND = 15
+"""How often the panes take the events of a running turn: a few dozen times a second at most."""
 
 PANES = {"todos": "Todos", "files": "Files", "output": "Output", "calls": "Tool calls"}
 
@@ -86,12 +75,14 @@ class DeepTUI(App[None]):
         Binding("ctrl+y", "copy_answer", "Copy", tooltip="Copy the last answer to the clipboard"),
     ]
 
-    status: reactive[str] = reactive("loading")
-    node: reactive[str] = reactive("")
-    step: reactive[int] = reactive(0)
-    elapsed: reactive[float] = reactive(0.0)
-    turns: reactive[int] = reactive(0)
-    usage: reactive[Usage] = reactive(Usage)
+    # ``var``, not ``reactive``: a reactive on the App repaints the whole screen when it changes;
+    # these only feed the status and usage bars through ``data_bind``, which repaint themselves.
+    status: var[str] = var("loading")
+    node: var[str] = var("")
+    step: var[int] = var(0)
+    elapsed: var[float] = var(0.0)
+    turns: var[int] = var(0)
+    usage: var[Usage | None] = var(None)
 
     def __init__(self, spec: AgentSpec, *, prompt: str | None = None, timeout: float | None = None) -> None:
         super().__init__()
@@ -102,8 +93,11 @@ class DeepTUI(App[None]):
         """Why the agent could not be loaded; the command line prints it after the app exits."""
         self._queued = prompt
         self._batch: list[Event] = []
+        self._batch_timer: Timer | None = None
+        self._batch_sent = 0.0
         self._run_started = 0.0
-        self._session_usage = Usage()
+        self._session_usage: Usage | None = None
+        self._last_output = ""
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status").data_bind(
@@ -132,7 +126,7 @@ class DeepTUI(App[None]):
         self.query_one(TodoList).show([])
         self.query_one("#prompt", Input).focus()
         self.set_interval(0.5, self._tick)
-        self._load()
+        self.call_after_refresh(self._load)  # the first frame first: loading imports pydantic-ai
 
     # Loading the agent ----------------------------------------------------------------------
 
@@ -184,17 +178,48 @@ class DeepTUI(App[None]):
         await self.session.run(prompt, self._collect, timeout=self.timeout)
 
     def _collect(self, event: Event) -> None:
-        """The runner's sink: queue the event; one message carries everything queued."""
-        if not self._batch:
-            self.post_message(AgentEvents(self._batch))
+        """The runner's sink: queue the event, and send the queue at most ``FRAMES_PER_SECOND`` times a second.
+
+        Painting per delta would spend the loop on rendering instead of on the run;
+        the end of a run is sent at once, so a cancel shows without waiting a frame.
+        """
         self._batch.append(event)
+        if event.type == "run_finished":
+            self._send_batch()
+        elif self._batch_timer is None:
+            delay = self._batch_sent + 1 / FRAMES_PER_SECOND - time.monotonic()
+            if delay > 0:
+                self._batch_timer = self.set_timer(delay, self._send_batch)
+            else:
+                self._send_batch()
+
+    def _send_batch(self) -> None:
+        if self._batch_timer is not None:
+            self._batch_timer.stop()
+            self._batch_timer = None
+        if self._batch:
+            self.post_message(AgentEvents(self._batch))
+            self._batch = []
+            self._batch_sent = time.monotonic()
 
     def on_agent_events(self, message: AgentEvents) -> None:
-        if message.events is self._batch:
-            self._batch = []
         self._show(message.events)
 
     def _show(self, events: Iterable[Event]) -> None:
+        # Imported here, not at the top: pydantic's models cost ~80 ms before the first frame.
+        from deep_tui.events import (
+            FilesChanged,
+            NodeEntered,
+            RunFinished,
+            RunStarted,
+            TextDelta,
+            ThinkingDelta,
+            TodosChanged,
+            ToolCallFinished,
+            ToolCallStarted,
+            UsageUpdated,
+        )
+
         output = self.query_one(OutputView)
         calls = self.query_one(ToolCallLog)
         text: list[str] = []
@@ -214,6 +239,7 @@ class DeepTUI(App[None]):
             if isinstance(event, RunStarted):
                 self.turns = event.turn
                 output.add_prompt(event.prompt, event.turn)
+                calls.turn_started(event.turn, event.prompt)
             elif isinstance(event, NodeEntered):
                 self.node, self.step = event.node, event.step
             elif isinstance(event, ToolCallStarted):
@@ -225,13 +251,14 @@ class DeepTUI(App[None]):
             elif isinstance(event, FilesChanged):
                 self.query_one(FileTree).apply(event.changes)
             elif isinstance(event, UsageUpdated):
-                self.usage = self._session_usage + event.usage
+                self.usage = event.usage if self._session_usage is None else self._session_usage + event.usage
             elif isinstance(event, RunFinished):
                 self._finished(event)
         if text:
             output.add_text("".join(text), text_kind)  # type: ignore[arg-type]
 
     def _finished(self, event: RunFinished) -> None:
+        self._last_output = event.output
         output = self.query_one(OutputView)
         output.end_turn()
         if event.status in ("failed", "timeout"):
@@ -239,16 +266,18 @@ class DeepTUI(App[None]):
         elif event.status == "cancelled":
             output.add_note(f"■ cancelled after {duration(event.duration)}")
         self.query_one(FileTree).flush()
-        self._session_usage = self._session_usage + event.usage
+        self._session_usage = event.usage if self._session_usage is None else self._session_usage + event.usage
         self.usage = self._session_usage
         self.status, self.node, self.elapsed = event.status, "", event.duration
         self.query_one("#cancel", Button).disabled = True
-        if not isinstance(self.screen, (FileViewer, ToolDetail)):
+        if not self.screen.is_modal:
             self.query_one("#prompt", Input).focus()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A worker that died outside the runner's own handling still ends the turn visibly."""
         if event.worker.group == "agent" and event.state == WorkerState.ERROR and self.running:
+            from deep_tui.events import RunFinished
+
             error = event.worker.error
             self._show([RunFinished(status="failed", error=f"{type(error).__name__}: {error}")])
 
@@ -276,16 +305,24 @@ class DeepTUI(App[None]):
         self.exit()
 
     def action_focus_pane(self, pane: str) -> None:
-        self.query_one(f"#{pane}").focus()
+        """Focus a pane; one the terminal is too small to show fills the screen until Escape."""
+        widget = self.query_one(f"#{pane}")
+        if self.screen.maximized is not None and self.screen.maximized is not widget:
+            self.screen.minimize()
+        if widget.region.area == 0:
+            self.screen.maximize(widget)
+        widget.focus()
 
     def action_copy_answer(self) -> None:
-        answer = self.query_one(OutputView).answer_text()
+        answer = self._last_output if not self.running else self.query_one(OutputView).answer_text()
         if answer:
             self.copy_to_clipboard(answer)
             self.notify("Copied the last answer.")
 
     @on(FileTree.FileSelected)
     def _open_file(self, event: FileTree.FileSelected) -> None:
+        from deep_tui.screens.file_viewer import FileViewer
+
         files = self.session.files if self.session else None
         if files is None or not files.is_file(event.path):
             self.notify(f"{event.path} no longer exists.", severity="warning")
@@ -294,6 +331,8 @@ class DeepTUI(App[None]):
 
     @on(ToolCallLog.Selected)
     def _open_call(self, event: ToolCallLog.Selected) -> None:
+        from deep_tui.screens.tool_detail import ToolDetail
+
         result = self.session.tool_result(event.record.call_id) if self.session else None
         self.push_screen(ToolDetail(event.record, result))
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from deep_tui.events import Usage
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from deep_tui.events import Usage
 
 KEY_ARGUMENTS = ("path", "file_path", "pattern", "command", "content", "description", "query", "url", "todo_id")
 """Argument names that say most about a call, in the order they are tried."""

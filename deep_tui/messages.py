@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
-from deep_tui.events import Event
+if TYPE_CHECKING:
+    from deep_tui.events import Event
 
 
 class AgentEvents(Message):
-    """Events the runner produced since the last such message was handled.
+    """Events the runner produced since the last such message was sent.
 
-    The worker appends to ``events`` until the app handles the message, so a
-    burst of deltas costs one message and one repaint, not one per delta.
+    A burst of deltas costs one message and one repaint, not one per delta.
     """
 
     def __init__(self, events: list[Event]) -> None:

@@ -120,7 +120,7 @@ async def test_the_cancel_button_marks_the_running_tool_cancelled():
         log = app.query_one(ToolCallLog)
         await until(pilot, lambda: any(r.tool == "long_build" for r in log.records))
         await pilot.pause(0.2)
-        assert "running" in shown(log).splitlines()[2]  # under the border and the write_file row
+        assert "running" in shown(log).splitlines()[3]  # under the border, the turn and the write_file row
         await pilot.click("#cancel")
         await until(pilot, lambda: app.status == "cancelled", seconds=1)
         assert {r.tool: r.status for r in log.records} == {"write_file": "success", "long_build": "cancelled"}
@@ -154,7 +154,7 @@ async def test_a_tool_row_shows_the_full_arguments_and_result():
         await until(pilot, lambda: app.status == "completed")
         log = app.query_one(ToolCallLog)
         log.focus()
-        read_row = next(i for i, r in enumerate(log.records) if r.tool == "read_file")
+        read_row = next(i for i, r in enumerate(log.rows) if getattr(r, "tool", "") == "read_file")
         await pilot.press("home", *["down"] * read_row, "enter")
         await until(pilot, lambda: isinstance(app.screen, ToolDetail))
         detail = app.screen

@@ -12,13 +12,15 @@ from __future__ import annotations
 import bisect
 import posixpath
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from deep_tui.events import FileChange
+if TYPE_CHECKING:
+    from deep_tui.events import FileChange
 
 APPLY_INTERVAL = 0.25
 """Seconds between batches of changes applied to the tree."""
@@ -132,6 +134,8 @@ class FileTree(Tree[str]):
             counts.append((f" −{change.removed}", "red" if fresh else "dim red"))
         if fresh and change.change == "created":
             counts.append(("  new", "green italic"))
+        elif fresh and not counts:
+            counts.append(("  rewritten", "yellow italic"))
         label.append_text(Text.assemble(*counts))
         return label
 

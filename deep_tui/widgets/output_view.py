@@ -21,13 +21,12 @@ from typing import Literal
 
 from rich.cells import cell_len
 from rich.console import RenderableType
-from rich.markdown import Markdown
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.geometry import Size
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+from deep_tui.widgets.line_view import LineView
 
 BlockKind = Literal["prompt", "thinking", "answer", "error", "note"]
 
@@ -121,7 +120,7 @@ def _take_cells(text: str, cells: int) -> str:
     return text
 
 
-class OutputView(ScrollView, can_focus=True):
+class OutputView(LineView, can_focus=True):
     """The transcript of the session: prompts, thinking, answers and errors, streamed."""
 
     DEFAULT_CSS = """
@@ -262,6 +261,8 @@ class OutputView(ScrollView, can_focus=True):
         if block.label is not None:
             renderable: RenderableType = block.label
         elif block.kind == "answer":
+            from rich.markdown import Markdown  # markdown-it is slow to import: not before the first frame
+
             renderable = Markdown(block.source.strip("\n"), code_theme="ansi_dark")
         else:
             renderable = Text(block.source.strip(), style=STYLES[block.kind])
@@ -276,8 +277,7 @@ class OutputView(ScrollView, can_focus=True):
         return [Strip(line) for line in console.render_lines(renderable, options, pad=False)]
 
     def _publish(self) -> None:
-        """Replace the lines of the last block (the only one that changes) and follow the end."""
-        follow = self.is_vertical_scroll_end
+        """Replace the lines of the last block (the only one that changes)."""
         block = self._blocks[-1]
         del self._lines[self._live_start :]
         if block.live and self._wrap is not None:
@@ -288,18 +288,15 @@ class OutputView(ScrollView, can_focus=True):
             self._live_start = len(self._lines)
         self._update_size()
         self.refresh()
-        if follow:
-            self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
 
     def _update_size(self) -> None:
-        self.virtual_size = Size(self._content_width(), len(self._lines))
+        self.set_line_count(len(self._lines), self._content_width())
 
     def on_resize(self) -> None:
         width = self._content_width()
         if width == self._width:
             return
         self._width = width
-        follow = self.is_vertical_scroll_end
         self._lines = []
         for block in self._blocks:
             self._live_start = len(self._lines)
@@ -313,14 +310,9 @@ class OutputView(ScrollView, can_focus=True):
                 self._live_start = len(self._lines)
         self._update_size()
         self.refresh()
-        if follow:
-            self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
 
-    def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
-        index = scroll_y + y
-        width = self.scrollable_content_region.width
-        style = self.rich_style
-        if index >= len(self._lines):
-            return Strip.blank(width, style)
-        return self._lines[index].crop_extend(scroll_x, scroll_x + width, style).apply_style(style)
+    def line_key(self, index: int) -> object | None:
+        return id(self._lines[index]) if index < len(self._lines) else None
+
+    def paint_line(self, index: int) -> Strip:
+        return self._lines[index]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
+from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from deep_tui.events import TodoItem
+if TYPE_CHECKING:
+    from deep_tui.events import TodoItem
 
 MARKS = {
     "pending": ("○", "dim"),
@@ -26,18 +29,17 @@ class TodoList(Static, can_focus=True):
         if not todos:
             self.update(Text("No todos yet.", style="dim"))
             return
-        text = Text()
-        for index, todo in enumerate(todos):
+        # A grid, so that an item that wraps keeps its indent under the mark.
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(width=1)
+        grid.add_column(ratio=1)
+        for todo in todos:
             mark, style = MARKS.get(todo.status, ("?", ""))
-            if index:
-                text.append("\n")
-            text.append(f"{mark} ", style=style)
             if todo.status == "in_progress":
-                text.append(todo.content, style="bold")
+                item = Text(todo.content, style="bold")
                 if todo.active_form:
-                    text.append(f"\n  {todo.active_form}…", style="italic yellow")
-            elif todo.status == "completed":
-                text.append(todo.content, style="dim")
+                    item.append(f"\n{todo.active_form}…", style="italic yellow")
             else:
-                text.append(todo.content, style=style if todo.status == "blocked" else "")
-        self.update(text)
+                item = Text(todo.content, style={"completed": "dim", "blocked": "red"}.get(todo.status, ""))
+            grid.add_row(Text(mark, style=style), item)
+        self.update(grid)

@@ -3,7 +3,8 @@
 ``DataTable`` costs about 33 ms per appended row and ``ListView`` half a second
 at 1,000 items, so this is a line-based view over a list of records: adding or
 finishing a call is O(1), and only the visible rows are drawn. Enter or a click
-on a row asks the app to show its full arguments and result.
+on a row asks the app to show its full arguments and result. Each turn starts
+with a divider row naming its prompt.
 """
 
 from __future__ import annotations
@@ -17,13 +18,12 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding, BindingType
 from textual.events import Click
-from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from deep_tui.format import duration, key_argument
+from deep_tui.widgets.line_view import LineView
 
 ICONS = {
     "running": ("◌", "yellow"),
@@ -35,6 +35,9 @@ ICONS = {
     "cancelled": ("■", "magenta"),
 }
 STATUS_WORDS = {"running": "running", "success": "ok", "failed": "error", "retried": "error"}
+DIM = Style(dim=True)
+BOLD = Style(bold=True)
+PLAIN = Style()
 
 
 @dataclass
@@ -55,8 +58,16 @@ class ToolCallRecord:
     size: int = 0
 
 
-class ToolCallLog(ScrollView, can_focus=True):
-    """Every tool call of the session, newest at the bottom."""
+@dataclass(frozen=True)
+class TurnDivider:
+    """The row that starts a turn's calls."""
+
+    turn: int
+    prompt: str
+
+
+class ToolCallLog(LineView, can_focus=True):
+    """Every tool call of the session, newest at the bottom, following the newest unless the cursor moved."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "cursor(-1)", "Previous call", show=False),
@@ -64,7 +75,7 @@ class ToolCallLog(ScrollView, can_focus=True):
         Binding("pageup", "cursor(-10)", "Page up", show=False),
         Binding("pagedown", "cursor(10)", "Page down", show=False),
         Binding("home", "cursor_to(0)", "First call", show=False),
-        Binding("end", "cursor_to(-1)", "Last call", show=False),
+        Binding("end", "cursor_to(-1)", "Last call (and follow)", show=False),
         Binding("enter", "open", "Details", tooltip="Show the call's full arguments and result"),
     ]
 
@@ -87,110 +98,109 @@ class ToolCallLog(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.records: list[ToolCallRecord] = []
+        self.rows: list[ToolCallRecord | TurnDivider] = []
         self._index: dict[str, int] = {}
         self._running_rows: set[int] = set()
+
+    @property
+    def records(self) -> list[ToolCallRecord]:
+        """The calls, without the turn dividers."""
+        return [row for row in self.rows if isinstance(row, ToolCallRecord)]
 
     def on_mount(self) -> None:
         self.set_interval(0.5, self._tick)
 
     # What the app calls -------------------------------------------------------------
 
+    def turn_started(self, turn: int, prompt: str) -> None:
+        """A divider for the new turn; the log follows the newest call again."""
+        self.cursor = -1
+        self._append(TurnDivider(turn, " ".join(prompt.split())))
+
     def call_started(self, call_id: str, tool: str, args: dict[str, object]) -> None:
-        follow = self.cursor < 0 and self.is_vertical_scroll_end
-        row = len(self.records)
-        self.records.append(
-            ToolCallRecord(call_id, tool, args, key_argument(tool, args), time.strftime("%H:%M:%S"), time.monotonic())
+        record = ToolCallRecord(
+            call_id, tool, args, key_argument(tool, args), time.strftime("%H:%M:%S"), time.monotonic()
         )
-        self._index[call_id] = row
-        self._running_rows.add(row)
-        self.virtual_size = Size(self.virtual_size.width, len(self.records))
-        self.refresh_line(row)
-        if follow:
-            self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
+        self._index[call_id] = len(self.rows)
+        self._running_rows.add(len(self.rows))
+        self._append(record)
 
     def call_finished(self, call_id: str, outcome: str, seconds: float, preview: str, size: int) -> None:
         row = self._index.get(call_id)
         if row is None:
             return
-        record = self.records[row]
+        record = self.rows[row]
+        assert isinstance(record, ToolCallRecord)
         record.status, record.duration, record.preview, record.size = outcome, seconds, preview, size
         self._running_rows.discard(row)
-        self.refresh_line(row)
+        self.refresh_lines(row)
 
-    def running_count(self) -> int:
-        return len(self._running_rows)
+    def _append(self, row: ToolCallRecord | TurnDivider) -> None:
+        self.rows.append(row)
+        self.set_line_count(len(self.rows))
+        self.refresh_lines(len(self.rows) - 1)
+
+    def wants_follow(self) -> bool:
+        return self.cursor < 0 and self.is_vertical_scroll_end
 
     # Drawing ----------------------------------------------------------------------------
-
-    def refresh_line(self, row: int) -> None:
-        top = self.scroll_offset.y
-        if top <= row < top + self.size.height:
-            self.refresh_lines(row - top)
 
     def _tick(self) -> None:
         top = self.scroll_offset.y
         visible = range(top, top + self.size.height)
         for row in self._running_rows:
             if row in visible:
-                self.refresh_lines(row - top)
+                self.refresh_lines(row)
 
-    def render_line(self, y: int) -> Strip:
-        row = self.scroll_offset.y + y
-        width = self.scrollable_content_region.width
-        style = self.rich_style
-        if row >= len(self.records):
-            return Strip.blank(width, style)
-        strip = Strip(self._row_segments(self.records[row], width))
-        if row == self._cursor_row() and (self.has_focus or self.cursor >= 0):
+    def line_key(self, index: int) -> object | None:
+        if index >= len(self.rows):
+            return None
+        row = self.rows[index]
+        if isinstance(row, TurnDivider):
+            return row
+        # A running call's elapsed time changes every tick: it is never the same line twice.
+        live = time.monotonic() if row.status == "running" else row.duration
+        return (row.status, live, self._has_cursor(index))
+
+    def paint_line(self, index: int) -> Strip:
+        row = self.rows[index]
+        if isinstance(row, TurnDivider):
+            return Strip(_divider(row, self._paint_width))
+        strip = Strip(_call(row, self._paint_width))
+        if self._has_cursor(index):
             strip = strip.apply_style(self.get_component_rich_style("tool-call-log--cursor", partial=True))
-        return strip.crop_extend(0, width, style).apply_style(style)
-
-    def _row_segments(self, record: ToolCallRecord, width: int) -> list[Segment]:
-        icon, colour = ICONS.get(record.status, ("?", "white"))
-        seconds = record.duration if record.duration is not None else time.monotonic() - record.started
-        word = STATUS_WORDS.get(record.status, record.status)
-        right = f" {word:>9} {duration(seconds):>8}"
-        tool = record.tool[:22]
-        left = f"{record.clock} "
-        room = max(width - cell_len(left) - 2 - 23 - cell_len(right), 0)
-        key = record.key if cell_len(record.key) <= room else record.key[: max(room - 1, 0)] + "…"
-        return [
-            Segment(left, Style(dim=True)),
-            Segment(f"{icon} ", Style(color=colour, bold=True)),
-            Segment(f"{tool:<22} ", Style(bold=True)),
-            Segment(f"{key:<{room}}", Style()),
-            Segment(right, Style(color=colour)),
-        ]
+        return strip
 
     # Cursor -----------------------------------------------------------------------------
 
     def _cursor_row(self) -> int:
-        return len(self.records) - 1 if self.cursor < 0 else self.cursor
+        return len(self.rows) - 1 if self.cursor < 0 else self.cursor
+
+    def _has_cursor(self, index: int) -> bool:
+        return index == self._cursor_row() and (self.has_focus or self.cursor >= 0)
 
     def action_cursor(self, delta: int) -> None:
-        if self.records:
-            self._move_to(min(max(self._cursor_row() + delta, 0), len(self.records) - 1))
+        if self.rows:
+            self._move_to(min(max(self._cursor_row() + delta, 0), len(self.rows) - 1))
 
     def action_cursor_to(self, row: int) -> None:
-        if self.records:
-            self._move_to(row % len(self.records))
+        if self.rows:
+            self._move_to(row % len(self.rows))
 
     def _move_to(self, row: int) -> None:
-        self.cursor = -1 if row == len(self.records) - 1 else row
-        self._scroll_to_row(row)
-        self.refresh()
-
-    def _scroll_to_row(self, row: int) -> None:
+        self.cursor = -1 if row == len(self.rows) - 1 else row
         top, height = self.scroll_offset.y, self.size.height
         if row < top:
             self.scroll_to(y=row, animate=False, immediate=True)
         elif row >= top + height:
             self.scroll_to(y=row - height + 1, animate=False, immediate=True)
+        self.refresh()
 
     def action_open(self) -> None:
-        if self.records:
-            self.post_message(self.Selected(self.records[self._cursor_row()]))
+        if self.rows:
+            row = self.rows[self._cursor_row()]
+            if isinstance(row, ToolCallRecord):
+                self.post_message(self.Selected(row))
 
     def on_focus(self) -> None:
         self.refresh()
@@ -200,6 +210,32 @@ class ToolCallLog(ScrollView, can_focus=True):
 
     def on_click(self, event: Click) -> None:
         row = self.scroll_offset.y + event.y
-        if 0 <= row < len(self.records):
+        if 0 <= row < len(self.rows):
             self._move_to(row)
             self.action_open()
+
+
+def _call(record: ToolCallRecord, width: int) -> list[Segment]:
+    """``time icon tool key-argument status duration``, dropping the time and narrowing the tool on small panes."""
+    icon, colour = ICONS.get(record.status, ("?", "white"))
+    seconds = record.duration if record.duration is not None else time.monotonic() - record.started
+    right = f" {STATUS_WORDS.get(record.status, record.status):>9} {duration(seconds):>8}"
+    clock = f"{record.clock} " if width >= 70 else ""
+    tool_width = max(min(22, width - len(clock) - 2 - len(right) - 8), 6)
+    tool = record.tool if len(record.tool) <= tool_width else record.tool[: tool_width - 1] + "…"
+    room = max(width - len(clock) - 2 - tool_width - 1 - len(right), 0)
+    key = record.key if cell_len(record.key) <= room else record.key[: max(room - 1, 0)] + "…"
+    return [
+        Segment(clock, DIM),
+        Segment(f"{icon} ", Style(color=colour, bold=True)),
+        Segment(f"{tool:<{tool_width}} ", BOLD),
+        Segment(key + " " * max(room - cell_len(key), 0), PLAIN),
+        Segment(right, Style(color=colour)),
+    ]
+
+
+def _divider(divider: TurnDivider, width: int) -> list[Segment]:
+    label = f"── turn {divider.turn}: {divider.prompt}"
+    if cell_len(label) > width - 1:
+        label = label[: max(width - 2, 0)] + "…"
+    return [Segment(label + " " + "─" * max(width - cell_len(label) - 1, 0), DIM)]

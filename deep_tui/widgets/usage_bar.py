@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from deep_tui.events import Usage
 from deep_tui.format import cost, tokens
+
+if TYPE_CHECKING:
+    from deep_tui.events import Usage
 
 
 class UsageBar(Widget):
@@ -17,23 +21,20 @@ class UsageBar(Widget):
     UsageBar { height: 1; padding: 0 1; color: $text-muted; }
     """
 
-    usage: reactive[Usage] = reactive(Usage)
+    usage: reactive[Usage | None] = reactive(None)
+    """None until a turn reports: the event models need not be imported before the first frame."""
     turns: reactive[int] = reactive(0)
 
     def render(self) -> Text:
         u = self.usage
-        parts = [
-            (f"{u.requests}", "bold"),
-            (" requests · ", ""),
-            (tokens(u.input_tokens), "bold"),
-            (" in · ", ""),
-            (tokens(u.output_tokens), "bold"),
-            (" out · ", ""),
-            (f"{u.tool_calls}", "bold"),
-            (" tool calls · ", ""),
-            (cost(u.cost), "bold"),
-            (" · ", ""),
-            (f"{self.turns}", "bold"),
-            (" turns" if self.turns != 1 else " turn", ""),
-        ]
-        return Text.assemble(*parts)
+        requests, tokens_in, tokens_out, calls, dollars = (
+            (u.requests, u.input_tokens, u.output_tokens, u.tool_calls, u.cost) if u else (0, 0, 0, 0, None)
+        )
+        return Text.assemble(
+            (f"{requests}", "bold"), " requests · ",
+            (tokens(tokens_in), "bold"), " in · ",
+            (tokens(tokens_out), "bold"), " out · ",
+            (f"{calls}", "bold"), " tool calls · ",
+            (cost(dollars), "bold"), " · ",
+            (f"{self.turns}", "bold"), " turn" if self.turns == 1 else " turns",
+        )  # fmt: skip

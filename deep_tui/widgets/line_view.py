@@ -1,0 +1,95 @@
+"""The base of the long panes: a line-based scroll view that grows cheaply, follows its end and
+paints a line only when it changed."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+from rich.style import Style
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widget import Widget
+
+PAINT_CACHE = 2000
+"""Painted lines kept; several screens' worth."""
+
+
+class LineView(ScrollView):
+    """A ``ScrollView`` whose line count changes often and whose lines rarely do.
+
+    Setting ``virtual_size`` makes Textual lay out the whole screen, about 10 ms
+    with the dashboard's panes; growing by a few lines only moves the scrollbar,
+    so a layout is asked for only when the scrollbar appears or goes, and a batch
+    of changes resizes and scrolls once. Every scroll repaints the view, so each
+    line's final strip is cached under a key that changes when the line does.
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._painted: LRUCache[int, tuple[Hashable, Strip]] = LRUCache(PAINT_CACHE)
+        self._paint_style = Style()
+        self._paint_width = 0
+        self._pending_size: Size | None = None
+        self._follow_after = False
+
+    def set_line_count(self, lines: int, width: int = 0) -> None:
+        """Resize to ``lines``; applied once after the current batch of changes, following the end
+        if the view was at the end when the batch began."""
+        if self._pending_size is None:
+            self._follow_after = self.wants_follow()
+            self.call_later(self._apply_size)
+        self._pending_size = Size(width, lines)
+
+    def wants_follow(self) -> bool:
+        """Whether new lines should scroll into view: by default, when the end is showing."""
+        return self.is_vertical_scroll_end
+
+    def _apply_size(self) -> None:
+        size, self._pending_size = self._pending_size, None
+        if size is None:
+            return
+        old = self.virtual_size
+        height = self.scrollable_content_region.height
+        if (old.height > height) != (size.height > height) or old.width != size.width:
+            self.virtual_size = size
+        elif size != old:
+            self.set_reactive(Widget.virtual_size, size)
+            self._scroll_update(size)
+            self.refresh()
+        if self._follow_after:
+            self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Looked up once per paint rather than once per line: each costs tens of microseconds.
+        self._paint_style = self.rich_style
+        self._paint_width = self.scrollable_content_region.width
+        return super().render_lines(crop)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._painted.clear()
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        key = self.line_key(index)
+        if key is None:
+            return Strip.blank(self._paint_width, self._paint_style)
+        key = (key, scroll_x, self._paint_width, self._paint_style)
+        cached = self._painted.get(index)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        strip = self.paint_line(index).crop_extend(scroll_x, scroll_x + self._paint_width, self._paint_style)
+        strip = strip.apply_style(self._paint_style)
+        self._painted[index] = (key, strip)
+        return strip
+
+    def line_key(self, index: int) -> Hashable | None:
+        """What line ``index`` depends on (equal keys paint the same), or None past the end."""
+        raise NotImplementedError
+
+    def paint_line(self, index: int) -> Strip:
+        """Line ``index``, uncropped, before the view's style is applied."""
+        raise NotImplementedError
