@@ -1,0 +1,595 @@
+"""deep-tui's benchmark: every figure beside a baseline measured in the same run.
+
+    python benchmarks/run.py            # the full run, about five minutes
+    python benchmarks/run.py --quick    # scaled down, to check that it works
+
+Each measurement runs in a fresh child process (``run.py child NAME PARAMS``) so
+that one cannot warm or bloat the next. The dashboard runs headless under
+``App.run_test``: Textual still lays out and renders every frame through its
+compositor and skips only the final write to a terminal. The first-frame times
+are taken in a real terminal (tmux). The table goes to stdout and, with
+``--write``, to docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BARE_APP = (
+    "from textual.app import App\nfrom textual.widgets import Static\n"
+    "class Bare(App):\n    def compose(self):\n        yield Static('BARE-READY')\nBare().run()\n"
+)
+
+
+@dataclass
+class Row:
+    """One line of the table: a figure, its baseline, and the budget it is held to."""
+
+    name: str
+    value: float
+    unit: str
+    baseline_name: str
+    baseline: float
+    budget: str
+    passed: bool | None
+
+    @property
+    def ratio(self) -> float:
+        return self.value / self.baseline if self.baseline else float("nan")
+
+
+# Children: each prints one JSON object -------------------------------------------------------------
+
+
+def child(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Run one measurement in this process."""
+    os.environ.setdefault("PYDANTIC_AI_NO_BANNER", "1")
+    return asyncio.run(CHILDREN[name](**params))
+
+
+async def raw_run(stress: str) -> dict[str, Any]:
+    """The stress agent iterated with pydantic-ai alone: no deep-tui at all."""
+    from pydantic_ai import Agent
+    from pydantic_deep import DeepAgentDeps
+
+    from deep_tui.agents import build_deep_agent
+    from deep_tui.runner import USAGE_LIMITS
+    from deep_tui.stress import StressConfig, stress_model
+
+    agent = build_deep_agent(stress_model(StressConfig.parse(stress)))
+    started = time.perf_counter()
+    async with agent.iter("go", deps=DeepAgentDeps(), usage_limits=USAGE_LIMITS) as run:
+        async for node in run:
+            if Agent.is_model_request_node(node) or Agent.is_call_tools_node(node):
+                async with node.stream(run.ctx) as stream:
+                    async for _ in stream:
+                        pass
+    return {"seconds": time.perf_counter() - started}
+
+
+async def dashboard_run(stress: str, key_probe: bool = False) -> dict[str, Any]:
+    """The stress agent in the dashboard, until the app has shown its RunFinished.
+
+    With ``key_probe``, a key is typed into the prompt every 50 ms during the run
+    and its latency measured; after the run, more keys are measured.
+    """
+    from deep_tui.app import DeepTUI
+    from deep_tui.spec import AgentSpec
+
+    app = DeepTUI(AgentSpec(stress=stress))
+    during: list[float] = []
+    after: list[float] = []
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _until(pilot, lambda: app.session is not None)
+        started = time.perf_counter()
+        app._start("go")
+        if key_probe:
+            while app.status == "running":
+                during.append(await _key_latency(app))
+                await asyncio.sleep(0.05)
+        await _until(pilot, lambda: app.status == "completed", seconds=600)
+        seconds = time.perf_counter() - started
+        if key_probe:
+            for _ in range(60):
+                after.append(await _key_latency(app))
+                await asyncio.sleep(0.02)
+        rows = len(app.query_one("#calls").records)
+    return {
+        "seconds": seconds,
+        "during": during,
+        "after": after,
+        "rows": rows,
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+async def headless_run(stress: str) -> dict[str, Any]:
+    """``deep-tui run --json`` on the stress agent, timed by its own RunFinished."""
+    done = subprocess.run(
+        [sys.executable, "-m", "deep_tui", "run", "--json", "--stress", stress, "go"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    last = json.loads(done.stdout.splitlines()[-1])
+    return {"seconds": last["duration"], "status": last["status"]}
+
+
+async def idle_keys(n: int = 60) -> dict[str, Any]:
+    """Key latency in an idle dashboard: the baseline for keys typed during and after runs."""
+    from deep_tui.app import DeepTUI
+    from deep_tui.spec import AgentSpec
+
+    app = DeepTUI(AgentSpec(demo_speed=0))
+    latencies = []
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _until(pilot, lambda: app.session is not None)
+        for _ in range(n):
+            latencies.append(await _key_latency(app))
+            await asyncio.sleep(0.02)
+    return {"latencies": latencies, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+async def _key_latency(app: Any) -> float:
+    """Seconds from a key arriving from the terminal driver to the frame that shows it."""
+    from textual import events
+    from textual.widgets import Input
+
+    prompt = app.query_one("#prompt", Input)
+    if app.focused is not prompt:
+        prompt.focus()
+        await asyncio.sleep(0.01)
+    if len(prompt.value) > 40:
+        prompt.value = ""
+        await asyncio.sleep(0.01)
+    expected = prompt.value + "x"
+    shown = asyncio.Event()
+    started = time.perf_counter()
+    key = events.Key("x", "x")
+    key.set_sender(app)
+    app._driver.send_message(key)
+    while prompt.value != expected:
+        await asyncio.sleep(0)
+    app.call_after_refresh(shown.set)
+    await shown.wait()
+    return time.perf_counter() - started
+
+
+async def output_throughput(
+    chars: int, paragraph: int, baseline_markdown: bool = False, cap_seconds: float = 20.0
+) -> dict[str, Any]:
+    """Text deltas of 4 characters fed through the dashboard's event path as fast as it absorbs them.
+
+    The producer emits ``TextDelta`` events into the app's sink the way the runner
+    does, yielding the loop every 5 ms; the rate is taken where the output pane
+    has drawn them. With ``baseline_markdown`` the same text goes instead to
+    Textual's own ``Markdown`` widget through ``MarkdownStream``, capped in time.
+    """
+    from deep_tui.stress import StressConfig, answer_text
+
+    text = answer_text(StressConfig(answer=chars, paragraph=paragraph))
+    deltas = [text[i : i + 4] for i in range(0, len(text), 4)]
+    if baseline_markdown:
+        return await _markdown_throughput(deltas, cap_seconds)
+    from deep_tui.app import DeepTUI
+    from deep_tui.events import RunStarted, TextDelta
+    from deep_tui.spec import AgentSpec
+    from deep_tui.widgets import OutputView
+
+    app = DeepTUI(AgentSpec(demo_speed=0))
+    absorbed: list[tuple[float, float]] = []
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _until(pilot, lambda: app.session is not None)
+        view = app.query_one(OutputView)
+        original = view.add_text
+        chars = 0
+
+        def counting(piece: str, kind: str = "answer") -> None:
+            nonlocal chars
+            original(piece, kind)  # type: ignore[arg-type]
+            chars += len(piece)
+            absorbed.append((time.perf_counter(), chars / 4))  # in deltas of 4 characters
+
+        view.add_text = counting  # type: ignore[method-assign]
+        app._collect(RunStarted(run_id="b", session_id="b", turn=1, prompt="throughput", agent="bench"))
+        started = time.perf_counter()
+        last_yield = started
+        for seq, delta in enumerate(deltas):
+            app._collect(TextDelta(seq=seq, t=0.0, text=delta))
+            now = time.perf_counter()
+            if now - last_yield > 0.005:
+                await asyncio.sleep(0)
+                last_yield = time.perf_counter()
+        await _until(pilot, lambda: chars >= len(text), seconds=600)
+        await pilot.pause()
+    return _rates(started, absorbed, len(deltas))
+
+
+async def _markdown_throughput(deltas: list[str], cap_seconds: float) -> dict[str, Any]:
+    from textual.app import App, ComposeResult
+    from textual.containers import VerticalScroll
+    from textual.widgets import Markdown
+
+    class Baseline(App[None]):
+        def compose(self) -> ComposeResult:
+            with VerticalScroll():
+                yield Markdown()
+
+    app = Baseline()
+    absorbed: list[tuple[float, int]] = []
+    async with app.run_test(size=(160, 48)):
+        markdown = app.query_one(Markdown)
+        stream = Markdown.get_stream(markdown)
+        started = time.perf_counter()
+        for n, delta in enumerate(deltas, 1):
+            await stream.write(delta)
+            absorbed.append((time.perf_counter(), n))
+            if time.perf_counter() - started > cap_seconds:
+                break
+        await stream.stop()
+    return _rates(started, absorbed, len(absorbed))
+
+
+def _rates(started: float, absorbed: list[tuple[float, float]], total: int) -> dict[str, Any]:
+    """Overall deltas/s and the rates over the first and last tenth of the deltas.
+
+    Deltas arrive in batches, so the time a given delta was drawn is interpolated
+    between the batches around it.
+    """
+    points = [(started, 0), *absorbed]
+
+    def time_at(n: int) -> float:
+        for (t0, c0), (t1, c1) in zip(points, points[1:], strict=False):
+            if c1 >= n:
+                return t0 + (t1 - t0) * (n - c0) / max(c1 - c0, 1)
+        return points[-1][0]
+
+    tenth = max(total // 10, 1)
+    end = points[-1][0]
+    first = tenth / max(time_at(tenth) - started, 1e-9)
+    last = tenth / max(end - time_at(total - tenth), 1e-9)
+    return {"rate": total / (end - started), "first": first, "last": last, "deltas": total}
+
+
+async def cancels(n: int, raw: bool) -> dict[str, Any]:
+    """Escape-to-stopped latency at random points of a paced stress run (or, raw, task.cancel())."""
+    rng = random.Random(7)
+    stress = "turns=40,calls_per_turn=5,files=20,answer=400000,paragraph=50000,rate=5000"
+    latencies: list[float] = []
+    if raw:
+        from pydantic_ai import Agent
+        from pydantic_deep import DeepAgentDeps
+
+        from deep_tui.agents import build_deep_agent
+        from deep_tui.stress import StressConfig, stress_model
+
+        for _ in range(n):
+            agent = build_deep_agent(stress_model(StressConfig.parse(stress)))
+
+            async def drive(agent: Any = agent) -> None:
+                async with agent.iter("go", deps=DeepAgentDeps()) as run:
+                    async for node in run:
+                        if Agent.is_model_request_node(node) or Agent.is_call_tools_node(node):
+                            async with node.stream(run.ctx) as events:
+                                async for _ in events:
+                                    pass
+
+            task = asyncio.create_task(drive())
+            await asyncio.sleep(rng.uniform(0.1, 1.5))
+            started = time.perf_counter()
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            latencies.append(time.perf_counter() - started)
+        return {"latencies": latencies}
+    from textual import events as textual_events
+
+    from deep_tui.app import DeepTUI
+    from deep_tui.spec import AgentSpec
+
+    app = DeepTUI(AgentSpec(stress=stress))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _until(pilot, lambda: app.session is not None)
+        for _ in range(n):
+            app._start("go")
+            await asyncio.sleep(rng.uniform(0.1, 1.5))
+            shown = asyncio.Event()
+            started = time.perf_counter()
+            key = textual_events.Key("escape", None)
+            key.set_sender(app)
+            app._driver.send_message(key)
+            while app.status != "cancelled":
+                await asyncio.sleep(0)
+            app.call_after_refresh(shown.set)
+            await shown.wait()
+            latencies.append(time.perf_counter() - started)
+            await pilot.pause()
+    return {"latencies": latencies}
+
+
+async def rss(stress: str | None) -> dict[str, Any]:
+    """Peak RSS of the dashboard after a stress run (or of an idle bare Textual app)."""
+    if stress is None:
+        from textual.app import App, ComposeResult
+        from textual.widgets import Static
+
+        class Bare(App[None]):
+            def compose(self) -> ComposeResult:
+                yield Static("bare")
+
+        async with Bare().run_test(size=(160, 48)) as pilot:
+            await pilot.pause(0.5)
+        return {"rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    result = await dashboard_run(stress)
+    return {"rss_mb": result["rss_mb"], "seconds": result["seconds"], "rows": result["rows"]}
+
+
+CHILDREN: dict[str, Callable[..., Any]] = {
+    "raw_run": raw_run,
+    "dashboard_run": dashboard_run,
+    "headless_run": headless_run,
+    "idle_keys": idle_keys,
+    "output_throughput": output_throughput,
+    "cancels": cancels,
+    "rss": rss,
+}
+
+
+async def _until(pilot: Any, condition: Callable[[], bool], seconds: float = 60) -> None:
+    """Wait for ``condition`` without ``pilot.pause``, which forces a repaint on every call."""
+    del pilot
+    deadline = time.perf_counter() + seconds
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("benchmark step did not finish")
+        await asyncio.sleep(0.01)
+
+
+# The parent: run the children, build the table ------------------------------------------------------
+
+
+def run_child(name: str, **params: Any) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, __file__, "child", name, json.dumps(params)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"child {name} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def first_frames(commands: dict[str, tuple[str, str]], runs: int) -> dict[str, float]:
+    """Median seconds from starting each command in a real terminal (tmux) until its marker is on screen.
+
+    The commands take turns, run by run, so that a busy moment of the machine
+    falls on all of them alike.
+    """
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    for n in range(runs):
+        for name, (command, marker) in commands.items():
+            session = f"deeptui-bench-{os.getpid()}-{name}-{n}"
+            started = time.perf_counter()
+            subprocess.run(
+                ["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command],
+                check=True,
+                env=env,
+                cwd=ROOT,
+            )
+            try:
+                while (
+                    marker
+                    not in subprocess.run(
+                        ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True, check=False
+                    ).stdout
+                ):
+                    if time.perf_counter() - started > 30:
+                        raise TimeoutError(f"{marker!r} never appeared")
+                    time.sleep(0.005)
+                times[name].append(time.perf_counter() - started)
+            finally:
+                subprocess.run(["tmux", "kill-session", "-t", session], check=False)
+            time.sleep(0.3)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(round(q / 100 * (len(ordered) - 1))), len(ordered) - 1)]
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How big each measurement is: the issue's sizes, or small ones that only check the benchmark runs."""
+
+    frame_runs: int
+    calls: int
+    deltas: int
+    answer: int
+    paragraph: int
+    markdown_cap: float
+    idle_keys: int
+    streaming: str
+    many_calls: str
+    cancels: int
+    big: str
+    big_label: str
+
+
+FULL = Sizes(
+    frame_runs=11, calls=2000, deltas=60_000, answer=320_000, paragraph=50_000, markdown_cap=20, idle_keys=100,
+    streaming="turns=0,answer=480000,paragraph=20000,rate=5000",
+    many_calls="turns=1000,calls_per_turn=10,files=200,answer=4000",
+    cancels=20,
+    big="turns=1000,calls_per_turn=10,files=5000,answer=1000000,paragraph=50000",
+    big_label="1 MB output, 5,000 files",
+)  # fmt: skip
+QUICK = Sizes(
+    frame_runs=1, calls=50, deltas=1000, answer=8_000, paragraph=1_250, markdown_cap=1, idle_keys=10,
+    streaming="turns=0,answer=8000,paragraph=2000,rate=5000",
+    many_calls="turns=5,calls_per_turn=10,files=20,answer=400",
+    cancels=3,
+    big="turns=5,calls_per_turn=10,files=25,answer=5000,paragraph=500",
+    big_label="5 KB output, 25 files",
+)  # fmt: skip
+
+
+def measure(size: Sizes) -> list[Row]:
+    rows: list[Row] = []
+    say = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
+
+    if shutil.which("tmux"):
+        say("first frame (tmux)…")
+        bare_script = ROOT / "benchmarks" / ".bare_app.py"
+        bare_script.write_text(BARE_APP)
+        try:
+            frames = first_frames(
+                {"bare": (f"{sys.executable} {bare_script}", "BARE-READY"),
+                 "ours": (f"{sys.executable} -m deep_tui", "deep-tui ·")},
+                runs=size.frame_runs,
+            )  # fmt: skip
+        finally:
+            bare_script.unlink()
+        bare, ours = frames["bare"], frames["ours"]
+        rows.append(Row("first frame, deep-tui", ours, "s", "bare Textual app", bare, "≤ 1.3×", ours <= 1.3 * bare))
+    else:
+        say("tmux not found: first-frame times skipped")
+
+    calls, deltas = size.calls, size.deltas
+    stress = f"turns={calls // 10},calls_per_turn=10,files=100,answer={deltas * 4},paragraph={deltas * 2},delta=4"
+    say(f"{calls} tool calls and {deltas} deltas: raw, headless, dashboard…")
+    raw = run_child("raw_run", stress=stress)["seconds"]
+    headless = run_child("headless_run", stress=stress)["seconds"]
+    dashboard = run_child("dashboard_run", stress=stress)["seconds"]
+    rows.append(Row(f"{calls}-call run, headless --json", headless, "s", "pydantic-ai alone", raw, "–", None))
+    rows.append(Row(f"{calls}-call run, dashboard", dashboard, "s", "headless --json", headless, "≤ 1.2×",
+                    dashboard <= 1.2 * headless))  # fmt: skip
+
+    say("output throughput…")
+    for label, chars, paragraph in (
+        (f"{size.answer:,}-char answer", size.answer, 4_000),
+        (f"{size.paragraph:,}-char paragraph", size.paragraph, size.paragraph),
+    ):
+        ours = run_child("output_throughput", chars=chars, paragraph=paragraph)
+        base = run_child("output_throughput", chars=chars, paragraph=paragraph, baseline_markdown=True,
+                         cap_seconds=size.markdown_cap)  # fmt: skip
+        rows.append(Row(f"output, {label}: deltas/s", ours["rate"], "/s", "Textual MarkdownStream", base["rate"],
+                        "≥ 10,000/s", ours["rate"] >= 10_000))  # fmt: skip
+        rows.append(Row(f"output, {label}: last/first decile", ours["last"] / ours["first"], "", "MarkdownStream",
+                        base["last"] / base["first"], "≥ 0.8", ours["last"] >= 0.8 * ours["first"]))  # fmt: skip
+
+    say("key latency…")
+    idle = run_child("idle_keys", n=size.idle_keys)["latencies"]
+    streaming = run_child("dashboard_run", stress=size.streaming, key_probe=True)
+    many_calls = run_child("dashboard_run", stress=size.many_calls, key_probe=True)
+    for label, values in (
+        ("while streaming 5,000 deltas/s", streaming["during"]),
+        (f"after {many_calls['rows']:,} tool calls", many_calls["after"]),
+    ):
+        p99 = percentile(values, 99)
+        rows.append(Row(f"key p50, {label}", percentile(values, 50), "s", "idle p50", percentile(idle, 50), "–", None))
+        rows.append(Row(f"key p99, {label}", p99, "s", "idle p99", percentile(idle, 99), "≤ 50 ms", p99 <= 0.05))
+
+    say("cancel latency…")
+    n = size.cancels
+    ours_cancel = run_child("cancels", n=n, raw=False)["latencies"]
+    raw_cancel = run_child("cancels", n=n, raw=True)["latencies"]
+    rows.append(Row(f"Escape→cancelled p50 ({n} cancels)", percentile(ours_cancel, 50), "s",
+                    "task.cancel() of pydantic-ai alone, p50", percentile(raw_cancel, 50), "–", None))  # fmt: skip
+    p95 = percentile(ours_cancel, 95)
+    rows.append(Row(f"Escape→cancelled p95 ({n} cancels)", p95, "s", "task.cancel() alone, p95",
+                    percentile(raw_cancel, 95), "≤ 100 ms", p95 <= 0.1))  # fmt: skip
+
+    say("peak RSS…")
+    bare_rss = run_child("rss", stress=None)["rss_mb"]
+    peak = run_child("rss", stress=size.big)
+    rows.append(Row(f"peak RSS, {peak['rows']:,} calls, {size.big_label}", peak["rss_mb"], "MB", "bare Textual app",
+                    bare_rss, "≤ 250 MB", peak["rss_mb"] <= 250))  # fmt: skip
+    return rows
+
+
+def fmt(value: float, unit: str) -> str:
+    if unit == "s":
+        return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
+    if unit == "/s":
+        return f"{value:,.0f}/s"
+    if unit == "MB":
+        return f"{value:.0f} MB"
+    return f"{value:.2f}"
+
+
+def table(rows: list[Row]) -> str:
+    lines = [
+        "| measure | deep-tui | baseline | baseline value | ratio | budget | met |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        met = "–" if row.passed is None else ("yes" if row.passed else "**no**")
+        lines.append(
+            f"| {row.name} | {fmt(row.value, row.unit)} | {row.baseline_name} | "
+            f"{fmt(row.baseline, row.unit)} | {row.ratio:.2f}× | {row.budget} | {met} |"
+        )
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        model = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+        cpu = model
+    except (OSError, StopIteration):
+        pass
+    import textual
+
+    return (
+        f"{time.strftime('%Y-%m-%d')} · {platform.system()} {platform.machine()} · {cpu} · "
+        f"{os.cpu_count()} cores · Python {platform.python_version()} · Textual {textual.__version__}"
+    )
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "child":
+        print(json.dumps(child(sys.argv[2], json.loads(sys.argv[3]))))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="scaled down: checks that it runs, not the budgets")
+    parser.add_argument("--write", action="store_true", help="also write the table to docs/performance.md")
+    options = parser.parse_args()
+    started = time.perf_counter()
+    rows = measure(QUICK if options.quick else FULL)
+    report = f"{machine()} · benchmark took {time.perf_counter() - started:.0f} s\n\n{table(rows)}\n"
+    print(report)
+    if options.write:
+        path = ROOT / "docs" / "performance.md"
+        text = path.read_text()
+        start, end = "<!-- table -->", "<!-- /table -->"
+        head, _, rest = text.partition(start)
+        _, _, tail = rest.partition(end)
+        path.write_text(f"{head}{start}\n{report}{end}{tail}")
+    return 0 if all(r.passed is not False for r in rows) or options.quick else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

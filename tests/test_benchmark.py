@@ -1,0 +1,25 @@
+"""The benchmark still runs: every measurement, scaled down (its timings are not checked here)."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="the first-frame measurement needs tmux")
+def test_the_quick_benchmark_prints_every_row():
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick"],
+        capture_output=True, text=True, timeout=240, cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    table = done.stdout
+    for row in ("first frame", "50-call run, headless --json", "50-call run, dashboard", "deltas/s",
+                "last/first decile", "key p99, while streaming", "key p99, after", "Escape→cancelled p95",
+                "peak RSS"):
+        assert row in table, row
+    assert table.count("\n| ") >= 15
