@@ -383,17 +383,13 @@ def first_frames(commands: dict[str, tuple[str, str]], runs: int) -> dict[str, f
     falls on all of them alike.
     """
     times: dict[str, list[float]] = {name: [] for name in commands}
-    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
     for n in range(runs):
         for name, (command, marker) in commands.items():
             session = f"deeptui-bench-{os.getpid()}-{name}-{n}"
             started = time.perf_counter()
-            subprocess.run(
-                ["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command],
-                check=True,
-                env=env,
-                cwd=ROOT,
-            )
+            # A running tmux server gives new panes its own environment: unset the size it may carry.
+            pane = f"unset COLUMNS LINES; cd {ROOT}; exec {command}"
+            subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", pane], check=True)
             try:
                 while (
                     marker

@@ -14,12 +14,23 @@ ROOT = Path(__file__).parent.parent
 def test_the_quick_benchmark_prints_every_row():
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick"],
-        capture_output=True, text=True, timeout=240, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=ROOT,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     table = done.stdout
-    for row in ("first frame", "50-call run, headless --json", "50-call run, dashboard", "deltas/s",
-                "last/first decile", "key p99, while streaming", "key p99, after", "Escape→cancelled p95",
-                "peak RSS"):
+    for row in (
+        "first frame",
+        "50-call run, headless --json",
+        "50-call run, dashboard",
+        "deltas/s",
+        "last/first decile",
+        "key p99, while streaming",
+        "key p99, after",
+        "Escape→cancelled p95",
+        "peak RSS",
+    ):
         assert row in table, row
     assert table.count("\n| ") >= 15
