@@ -18,12 +18,17 @@ from typing import Any
 
 from pydantic_ai import Agent
 from pydantic_ai.exceptions import UserError
+from pydantic_ai.settings import ModelSettings
 from pydantic_deep import DeepAgentDeps, create_deep_agent
 
 from deep_tui.demo import demo_model
 from deep_tui.runner import Session
 from deep_tui.spec import AgentSpec
 from deep_tui.stress import StressConfig, stress_model
+
+DEFAULT_STALL_TIMEOUT = 120.0
+"""Seconds a model string's provider may send nothing (before its first token or between two) before the
+request fails: long enough for a slow reasoning model, short enough that a hung connection is noticed."""
 
 QUIET_FEATURES: dict[str, Any] = dict(
     thinking=False,
@@ -50,18 +55,35 @@ def build_deep_agent(model: Any, *, web: bool = False) -> Agent[DeepAgentDeps, A
 
 def open_session(spec: AgentSpec) -> Session:
     """A new session on the agent ``spec`` names."""
+    settings = _model_settings(spec)
     if spec.agent:
         agent, deps = load_agent(spec.agent)
-        return Session(agent, deps, name=spec.agent)
+        return Session(agent, deps, name=spec.agent, model_settings=settings)
     if spec.model:
-        return Session(_model_agent(spec.model, spec.web), DeepAgentDeps(), name=spec.model)
+        return Session(_model_agent(spec.model, spec.web), DeepAgentDeps(), name=spec.model, model_settings=settings)
     if spec.stress is not None:
         try:
             config = StressConfig.parse(spec.stress)
         except ValueError as exc:
             raise AgentError(str(exc)) from None
-        return Session(build_deep_agent(stress_model(config)), DeepAgentDeps(), name="stress")
-    return Session(build_deep_agent(demo_model(spec.demo_speed)), DeepAgentDeps(), name="demo")
+        return Session(build_deep_agent(stress_model(config)), DeepAgentDeps(), name="stress", model_settings=settings)
+    agent = build_deep_agent(demo_model(spec.demo_speed))
+    return Session(agent, DeepAgentDeps(), name="demo", model_settings=settings)
+
+
+def _model_settings(spec: AgentSpec) -> ModelSettings | None:
+    """The stall timeout and retries asked for; a model string gets the default stall timeout too.
+
+    Only what was asked is set on other agents: a model that cannot honour a
+    setting (a scripted one) warns on every request.
+    """
+    settings = ModelSettings()
+    stall = spec.stall_timeout or (DEFAULT_STALL_TIMEOUT if spec.model else None)
+    if stall is not None:
+        settings["timeout"] = stall
+    if spec.retries is not None:
+        settings["max_retries"] = spec.retries
+    return settings or None
 
 
 def _model_agent(model: str, web: bool) -> Agent[DeepAgentDeps, Any]:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from textual import on, work
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 
     from deep_tui.events import Event, RunFinished, Usage
     from deep_tui.runner import Session
+    from deep_tui.sessions import SessionRecorder
 
 PaneT = TypeVar("PaneT", bound=Widget)
 
@@ -45,16 +48,24 @@ FRAMES_PER_SECOND = 15
 PANES = {"todos": "Todos", "files": "Files", "output": "Output", "calls": "Tool calls"}
 
 
-def _open_session(spec: AgentSpec) -> Session | str:
-    """The session, or why it cannot be opened; runs in a thread, as the agent stack is slow to import."""
+def _open_session(spec: AgentSpec) -> tuple[Session, SessionRecorder | None] | str:
+    """The session and its recorder, or why it cannot be opened.
+
+    Runs in a thread: the agent stack is slow to import and the recorder creates directories.
+    """
     from deep_tui.agents import AgentError, open_session
+    from deep_tui.sessions import SessionRecorder
 
     try:
-        return open_session(spec)
+        session = open_session(spec)
     except AgentError as exc:
         return str(exc)
     except Exception as exc:  # a broken install or agent: say so instead of crashing the screen
         return f"cannot load the agent: {type(exc).__name__}: {exc}"
+    try:
+        return session, SessionRecorder(session) if spec.save else None
+    except OSError as exc:
+        return f"cannot keep the session on disk ({exc}): set DEEP_TUI_HOME or pass --no-save"
 
 
 class DeepTUI(App[None]):
@@ -89,6 +100,7 @@ class DeepTUI(App[None]):
         self.spec = spec
         self.timeout = timeout
         self.session: Session | None = None
+        self.recorder: SessionRecorder | None = None
         self.startup_error: str | None = None
         """Why the agent could not be loaded; the command line prints it after the app exits."""
         self._queued = prompt
@@ -125,6 +137,10 @@ class DeepTUI(App[None]):
         self.query_one("#prompt", Input).focus()
         self.set_interval(0.5, self._tick)
         self.call_after_refresh(self._mount_rest)
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGHUP):  # quit as Ctrl+Q does, so the session is saved
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, lambda: self.call_later(self.action_quit))
 
     def _mount_rest(self) -> None:
         """After the first frame: the two widgets slowest to set up (a Tree ~25 ms, a Button ~18 ms),
@@ -138,12 +154,12 @@ class DeepTUI(App[None]):
     @work(group="load", exit_on_error=False)
     async def _load(self) -> None:
         quiet_libraries(TextualHandler())
-        session = await asyncio.to_thread(_open_session, self.spec)
-        if isinstance(session, str):
-            self.startup_error = session
+        opened = await asyncio.to_thread(_open_session, self.spec)
+        if isinstance(opened, str):
+            self.startup_error = opened
             self.exit(return_code=2)
             return
-        self.session = session
+        self.session, self.recorder = opened
         self.status = "idle"
         if self._queued:
             prompt, self._queued = self._queued, None
@@ -188,6 +204,8 @@ class DeepTUI(App[None]):
         Painting per delta would spend the loop on rendering instead of on the run;
         the end of a run is sent at once, so a cancel shows without waiting a frame.
         """
+        if self.recorder is not None:
+            self.recorder.record(event)
         self._batch.append(event)
         if event.type == "run_finished":
             self._send_batch()
@@ -264,6 +282,8 @@ class DeepTUI(App[None]):
 
     def _finished(self, event: RunFinished) -> None:
         self._last_output = event.output
+        if self.recorder is not None:
+            self.recorder.save()
         output = self.query_one(OutputView)
         output.end_turn()
         if event.status in ("failed", "timeout"):
@@ -302,8 +322,16 @@ class DeepTUI(App[None]):
     def _cancel_pressed(self) -> None:
         self.action_cancel_run()
 
+    def close_session(self) -> Path | None:
+        """Save the session one last time and finish writing it; where it is, if it was kept."""
+        if self.recorder is None:
+            return None
+        self.recorder.save()
+        path, self.recorder = self.recorder.close(), None
+        return path
+
     async def action_quit(self) -> None:
-        """Cancel the running turn, let it record that it was cancelled, then quit."""
+        """Cancel the running turn, let it record that it was cancelled, then quit (the command line saves)."""
         for worker in self.workers.cancel_group(self, "agent"):
             with contextlib.suppress(WorkerCancelled, WorkerFailed):
                 await worker.wait()

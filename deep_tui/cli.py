@@ -13,6 +13,7 @@ import socket
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 from deep_tui.spec import AgentSpec
 
@@ -29,6 +30,12 @@ def _positive(text: str) -> float:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
     return value
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"must be a whole number, 0 or more, got {text!r}")
+    return int(text)
 
 
 def _speed(text: str) -> float:
@@ -67,6 +74,18 @@ def _agent_options(parser: argparse.ArgumentParser) -> None:
         "paragraph=120000,delta=4,rate=0 (these are the defaults)",
     )
     parser.add_argument("--timeout", type=_positive, metavar="SECONDS", help="end a turn that runs longer")
+    parser.add_argument(
+        "--stall-timeout",
+        type=_positive,
+        metavar="SECONDS",
+        help="fail a model request that sends nothing for this long (default 120 with --model)",
+    )
+    parser.add_argument(
+        "--retries", type=_count, metavar="N", help="times the provider's client retries a failed request (default 2)"
+    )
+    parser.add_argument(
+        "--no-save", dest="save", action="store_false", help="do not keep the session under $DEEP_TUI_HOME/sessions"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -160,7 +179,7 @@ def _leave_stuck_threads(code: int) -> None:
 
 
 def _spec(options: argparse.Namespace) -> AgentSpec:
-    return AgentSpec.from_options(options.model, options.agent, options.demo_speed, options.web, options.stress)
+    return AgentSpec.from_options(**vars(options))
 
 
 def _read_prompt(prompt: str) -> str:
@@ -181,13 +200,19 @@ def _run(options: argparse.Namespace) -> int:
 
     from deep_tui.agents import AgentError, open_session
     from deep_tui.headless import event_stdout, run_headless
+    from deep_tui.sessions import SessionRecorder
 
     with event_stdout() if options.json else contextlib.nullcontext(sys.stdout) as out:
         try:
             session = open_session(_spec(options))
         except AgentError as exc:
             return fail(str(exc))
-        return asyncio.run(run_headless(session, prompt, out, as_json=options.json, timeout=options.timeout))
+        recorder = SessionRecorder(session) if options.save else None
+        code = asyncio.run(run_headless(session, prompt, out, recorder, as_json=options.json, timeout=options.timeout))
+    if recorder is not None:
+        recorder.save()
+        _saved(recorder.close())
+    return code
 
 
 def _dashboard_argv(options: argparse.Namespace) -> list[str]:
@@ -197,8 +222,8 @@ def _dashboard_argv(options: argparse.Namespace) -> list[str]:
     argv = [sys.executable, "-m", "deep_tui"]
     for action in agent_options._actions:
         value = getattr(options, action.dest)
-        if action.nargs == 0:  # a flag
-            argv += action.option_strings[:1] if value else []
+        if action.nargs == 0:  # a flag: given only when it changes the default
+            argv += action.option_strings[:1] if value != action.default else []
         elif value is not None:
             argv += [action.option_strings[0], f"{value:g}" if isinstance(value, float) else str(value)]
     return argv
@@ -277,7 +302,13 @@ def _dashboard(options: argparse.Namespace) -> int:
     app.run()
     if app.startup_error:
         return fail(app.startup_error)
+    _saved(app.close_session())
     return app.return_code or 0
+
+
+def _saved(path: Path | None) -> None:
+    if path is not None:
+        print(f"deep-tui: session saved in {path}", file=sys.stderr)
 
 
 if __name__ == "__main__":

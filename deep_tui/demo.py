@@ -26,6 +26,9 @@ STOPWORDS = frozenset(
     module tool script""".split()
 )
 
+PROMPT_QUOTED = 120
+"""Characters of the prompt the demo quotes in its files and answer."""
+
 THINK_SECONDS = 1.4
 """Pause before each response at speed 1, as a real model takes to start."""
 TOKEN_SECONDS = 0.035
@@ -48,11 +51,11 @@ class Topic:
 
     @classmethod
     def of(cls, prompt: str) -> Topic:
-        words = [w for w in re.findall(r"[a-z][a-z0-9]*", prompt.lower()) if w not in STOPWORDS]
+        head = " ".join(prompt[: PROMPT_QUOTED * 2].split())
+        words = [w for w in re.findall(r"[a-z][a-z0-9]*", head.lower()) if w not in STOPWORDS]
         slug = "_".join(words[:2]) or "project"
-        return cls(
-            prompt=" ".join(prompt.split()) or "a small project", slug=slug, title=slug.replace("_", " ").title()
-        )
+        quoted = head if len(head) <= PROMPT_QUOTED else head[: PROMPT_QUOTED - 1] + "…"
+        return cls(prompt=quoted or "a small project", slug=slug, title=slug.replace("_", " ").title())
 
 
 def core_module(topic: Topic) -> str:

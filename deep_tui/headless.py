@@ -37,13 +37,22 @@ from deep_tui.events import (
 from deep_tui.format import key_argument, usage_rows
 from deep_tui.quiet import quiet_libraries
 from deep_tui.runner import Session
+from deep_tui.sessions import SessionRecorder
 
 EXIT_CODES = {"completed": 0, "failed": 1, "timeout": 3, "cancelled": 4}
 """Exit status per run status; 2 is reserved for bad input."""
 
 
-async def run_headless(session: Session, prompt: str, out: IO[str], *, as_json: bool, timeout: float | None) -> int:
-    """Run one turn of ``session``, showing it on ``out``; returns the process exit code.
+async def run_headless(
+    session: Session,
+    prompt: str,
+    out: IO[str],
+    recorder: SessionRecorder | None = None,
+    *,
+    as_json: bool,
+    timeout: float | None,
+) -> int:
+    """Run one turn of ``session``, showing it on ``out`` and keeping it with ``recorder``; returns the exit code.
 
     SIGINT and SIGTERM cancel the turn, which still ends with its RunFinished.
     """
@@ -58,8 +67,14 @@ async def run_headless(session: Session, prompt: str, out: IO[str], *, as_json: 
         # Warnings and logs print above the live display instead of tearing through it.
         quiet_libraries(RichHandler(console=console, show_time=False, show_path=False, markup=False))
         view = LiveProgress(console)
+
+    def show(event: Event) -> None:
+        view.show(event)
+        if recorder is not None:
+            recorder.record(event)
+
     with view:
-        finished = await session.run(prompt, view.show, timeout=timeout)
+        finished = await session.run(prompt, show, timeout=timeout)
     return EXIT_CODES[finished.status]
 
 

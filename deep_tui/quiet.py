@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
-import warnings
+
+from deep_tui.redact import RedactingFilter
 
 
 def quiet_libraries(handler: logging.Handler) -> None:
@@ -20,9 +21,9 @@ def quiet_libraries(handler: logging.Handler) -> None:
     """
     os.environ.setdefault("PYDANTIC_AI_NO_BANNER", "1")
     logging.captureWarnings(True)
-    warnings.simplefilter("default")
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
+    handler.addFilter(RedactingFilter())
     root.addHandler(handler)
     root.setLevel(logging.WARNING)

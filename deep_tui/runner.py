@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import traceback
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -30,7 +31,16 @@ from pydantic_ai import (
     TextPartDelta,
     ThinkingPartDelta,
 )
-from pydantic_ai.messages import ModelMessage, ModelRequest, TextPart, ThinkingPart, ToolReturnPart
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelMessagesTypeAdapter,
+    ModelRequest,
+    TextPart,
+    ThinkingPart,
+    ToolReturnPart,
+    repair_messages,
+)
+from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import UsageLimits
 
 from deep_tui.events import (
@@ -52,6 +62,7 @@ from deep_tui.events import (
     Usage,
     UsageUpdated,
 )
+from deep_tui.redact import redact, secrets
 from deep_tui.workspace import TrackedStateBackend
 
 EventSink = Callable[[Event], object]
@@ -59,11 +70,12 @@ EventSink = Callable[[Event], object]
 
 _UNFINISHED_OUTCOME: dict[RunStatus, ToolOutcome] = {
     "completed": "interrupted",
-    "failed": "failed",
+    "failed": "interrupted",
     "timeout": "cancelled",
     "cancelled": "cancelled",
 }
-"""How a call still running when its turn ends is closed, by how the turn ended."""
+"""How a call still running when its turn ends is closed, by how the turn ended (the call whose
+tool raised the error that ended a turn is "failed")."""
 
 SHARE_LOOP_EVERY = 0.005
 """Seconds a turn may hold the event loop before it yields."""
@@ -75,6 +87,20 @@ watches the spend and cancels."""
 
 ERROR_LIMIT = 500
 """Characters of an error message kept in a failed run's event."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a session has made, copied out: what a saved session holds."""
+
+    session_id: str
+    agent: str
+    turns: int
+    files: dict[str, bytes]
+    directories: list[str]
+    todos: list[TodoItem]
+    messages: bytes
+    """The message history as pydantic-ai's JSON."""
 
 
 @dataclass
@@ -92,6 +118,7 @@ class _Turn:
     seq: int = 0
     calls: dict[str, _Call] = field(default_factory=dict)
     text_parts: int = 0
+    secrets: tuple[str, ...] = field(default_factory=secrets)
     last_yield: float = field(default_factory=time.perf_counter)
 
     def emit(self, event_type: type[Event], **fields: Any) -> Event:
@@ -118,10 +145,20 @@ class _Turn:
 class Session:
     """One conversation: an agent, its deps, its workspace and its history."""
 
-    def __init__(self, agent: Agent[Any, Any], deps: Any, *, name: str, session_id: str | None = None) -> None:
+    def __init__(
+        self,
+        agent: Agent[Any, Any],
+        deps: Any,
+        *,
+        name: str,
+        session_id: str | None = None,
+        model_settings: ModelSettings | None = None,
+    ) -> None:
         self.agent = agent
         self.deps = deps
         self.name = name
+        self.model_settings = model_settings
+        """Settings for every request of every turn (the stall timeout, the client's retries)."""
         self.id = session_id or uuid.uuid4().hex[:12]
         self.files = TrackedStateBackend()
         self.history: list[ModelMessage] = []
@@ -138,6 +175,18 @@ class Session:
             TodoItem(id=str(t.id), content=t.content, status=t.status, active_form=t.active_form or "")
             for t in getattr(self.deps, "todos", None) or []
         ]
+
+    def snapshot(self) -> Snapshot:
+        """A copy of everything the session has made, safe to write from another thread."""
+        return Snapshot(
+            session_id=self.id,
+            agent=self.name,
+            turns=self.turns,
+            files={path: self.files.read_bytes(path) for path in self.files.files},
+            directories=sorted(self.files.directories),
+            todos=self.todos(),
+            messages=ModelMessagesTypeAdapter.dump_json(self.history),
+        )
 
     def tool_result(self, call_id: str) -> str | None:
         """A call's whole result as text, from the history (or the running turn), if it has one."""
@@ -186,11 +235,13 @@ class Session:
             async with self.agent.iter(
                 prompt,
                 deps=self.deps,
-                message_history=self.history,
+                # A turn that ended early can leave calls unanswered; closed out, the next prompt is accepted.
+                message_history=repair_messages(self.history),
                 workspace=self._workspace,
                 timeout=timeout,
                 cancellation_token=self._token,
                 usage_limits=USAGE_LIMITS,
+                model_settings=self.model_settings,
             ) as run:
                 self._run = run
                 await self._drive(run, turn)
@@ -213,7 +264,7 @@ class Session:
         except Exception as exc:  # a provider, model or tool error ends the turn, not the session
             if run is not None:
                 self.history = run.all_messages()
-            return self._finish(turn, "failed", error=one_line(exc), run=run)
+            return self._finish(turn, "failed", error=one_line(exc), run=run, culprits=_functions_in(exc))
         finally:
             self._token = None
             self._run = None
@@ -257,7 +308,7 @@ class Session:
         if isinstance(event, FunctionToolCallEvent):
             part = event.part
             turn.calls[part.tool_call_id] = _Call(part.tool_name, turn.elapsed())
-            turn.emit(ToolCallStarted, call_id=part.tool_call_id, tool=part.tool_name, args=_args(part))
+            turn.emit(ToolCallStarted, call_id=part.tool_call_id, tool=part.tool_name, args=_args(part, turn.secrets))
         elif isinstance(event, FunctionToolResultEvent):
             part = event.part
             call = turn.calls.pop(part.tool_call_id, None)
@@ -267,7 +318,7 @@ class Session:
                 call_id=part.tool_call_id,
                 tool=part.tool_name,
                 outcome=getattr(part, "outcome", "success"),
-                preview=text[:PREVIEW_LIMIT],
+                preview=redact(text[:PREVIEW_LIMIT], turn.secrets),
                 size=len(text),
                 duration=round(turn.elapsed() - call.started, 4) if call else 0.0,
             )
@@ -290,17 +341,24 @@ class Session:
             turn.emit(UsageUpdated, usage=usage)
 
     def _finish(
-        self, turn: _Turn, status: RunStatus, *, output: str = "", error: str | None = None, run: Any = None
+        self,
+        turn: _Turn,
+        status: RunStatus,
+        *,
+        output: str = "",
+        error: str | None = None,
+        run: Any = None,
+        culprits: frozenset[str] = frozenset(),
     ) -> RunFinished:
-        outcome = _UNFINISHED_OUTCOME[status]
         for call_id, call in turn.calls.items():
+            failed = call.tool in culprits
             turn.emit(
                 ToolCallFinished,
                 call_id=call_id,
                 tool=call.tool,
-                outcome=outcome,
-                preview=error or "",
-                size=len(error or ""),
+                outcome="failed" if failed else _UNFINISHED_OUTCOME[status],
+                preview=error or "" if failed else "",
+                size=len(error or "") if failed else 0,
                 duration=round(turn.elapsed() - call.started, 4),
             )
         turn.calls.clear()
@@ -319,6 +377,11 @@ class Session:
         return event
 
 
+def _functions_in(exc: BaseException) -> frozenset[str]:
+    """The names of the functions an exception passed through: a tool that raised is among them."""
+    return frozenset(frame.f_code.co_name for frame, _ in traceback.walk_tb(exc.__traceback__))
+
+
 def _node_name(node: Any) -> NodeName:
     if Agent.is_user_prompt_node(node):
         return "UserPromptNode"
@@ -329,11 +392,14 @@ def _node_name(node: Any) -> NodeName:
     return "End"
 
 
-def _args(part: Any) -> dict[str, object]:
+def _args(part: Any, known: tuple[str, ...]) -> dict[str, object]:
     try:
-        return dict(part.args_as_dict())
+        args = dict(part.args_as_dict())
     except (ValueError, TypeError):
-        return {"_raw": str(part.args)}
+        return {"_raw": redact(str(part.args), known)}
+    if known and any(secret in json.dumps(args, default=str) for secret in known):
+        return json.loads(redact(json.dumps(args, default=str), known))
+    return args
 
 
 def _result_text(content: Any) -> str:
@@ -363,8 +429,8 @@ def _usage(usage: Any) -> Usage:
 
 
 def one_line(exc: BaseException) -> str:
-    """An exception as one line: its type and the first part of its message."""
-    message = " ".join(str(exc).split()) or type(exc).__name__
+    """An exception as one line: its type and the first part of its message, secrets masked."""
+    message = redact(" ".join(str(exc).split())) or type(exc).__name__
     if len(message) > ERROR_LIMIT:
         message = message[: ERROR_LIMIT - 1] + "…"
     return f"{type(exc).__name__}: {message}"

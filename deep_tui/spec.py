@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 MODEL_ENV = "DEEP_TUI_MODEL"
 
@@ -19,14 +20,20 @@ class AgentSpec:
     """Give agents deep-tui builds web search and fetch (they need the network)."""
     stress: str | None = None
     """Run the stress agent with these options (``"turns=10,answer=5000"``; empty for the defaults)."""
+    stall_timeout: float | None = None
+    """Seconds a model may send nothing before its request fails; None for the default."""
+    retries: int | None = None
+    """How many times the provider's client retries a failed request; None for its own default."""
+    save: bool = True
+    """Keep the session on disk (events as they happen, the workspace at each turn's end and at quit)."""
 
     @classmethod
-    def from_options(
-        cls, model: str | None, agent: str | None, demo_speed: float, web: bool = False, stress: str | None = None
-    ) -> AgentSpec:
-        if model is None and agent is None and stress is None:
-            model = os.environ.get(MODEL_ENV) or None
-        return cls(model=model, agent=agent, demo_speed=demo_speed, web=web, stress=stress)
+    def from_options(cls, **options: Any) -> AgentSpec:
+        """The spec from command-line options; the model falls back to ``$DEEP_TUI_MODEL``."""
+        known = {f.name: options[f.name] for f in fields(cls) if options.get(f.name) is not None}
+        if not {"model", "agent", "stress"} & known.keys() and os.environ.get(MODEL_ENV):
+            known["model"] = os.environ[MODEL_ENV]
+        return cls(**known)
 
     @property
     def label(self) -> str:

@@ -7,6 +7,7 @@ import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from pydantic_ai import Agent
 from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, UserPromptPart
 from pydantic_ai.models.function import AgentInfo, DeltaThinkingPart, DeltaToolCall, FunctionModel
 from pydantic_deep import DeepAgentDeps, create_deep_agent
@@ -57,6 +58,11 @@ def deep_session(*responses: list[Step], tools: Sequence[Any] = ()) -> Session:
     """A session on a real pydantic-deep agent driven by a scripted model."""
     agent = create_deep_agent(model=scripted_model(*responses), tools=list(tools), **QUIET_FEATURES)
     return Session(agent, DeepAgentDeps(), name="scripted")
+
+
+def plain_session(*responses: list[Step], tools: Sequence[Any] = ()) -> Session:
+    """A session on a bare pydantic-ai agent: no pydantic-deep tools, no eviction of large results."""
+    return Session(Agent(scripted_model(*responses), tools=list(tools)), DeepAgentDeps(), name="plain")
 
 
 async def collect(session: Session, prompt: str = "go", **kwargs: Any) -> list[Any]:

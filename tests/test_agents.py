@@ -87,8 +87,9 @@ def test_bad_models_say_what_to_do(model, message):
 
 def test_model_from_environment(monkeypatch):
     monkeypatch.setenv("DEEP_TUI_MODEL", "test")
-    assert AgentSpec.from_options(None, None, 1.0).model == "test"
-    assert AgentSpec.from_options(None, "x.py:a", 1.0).model is None
+    assert AgentSpec.from_options(model=None, agent=None, demo_speed=1.0).model == "test"
+    assert AgentSpec.from_options(model=None, agent="x.py:a", demo_speed=1.0).model is None
+    assert AgentSpec.from_options(stress="").model is None
 
 
 async def test_users_agent_streams_its_todos_files_tools_and_answer():

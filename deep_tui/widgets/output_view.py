@@ -26,6 +26,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
+from deep_tui.format import size
 from deep_tui.widgets.line_view import LineView
 
 BlockKind = Literal["prompt", "thinking", "answer", "error", "note"]
@@ -37,6 +38,8 @@ STYLES: dict[BlockKind, Style] = {
     "error": Style(color="red", bold=True),
     "note": Style(dim=True),
 }
+PROMPT_SHOWN = 2000
+"""Characters of a prompt shown above its answer; a pasted megabyte should not fill the pane."""
 FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 TOKEN = re.compile(r"\n|[^\S\n]+|\S+")
 
@@ -142,10 +145,11 @@ class OutputView(LineView, can_focus=True):
     # What the app calls -------------------------------------------------------------
 
     def add_prompt(self, prompt: str, turn: int) -> None:
-        """Start a turn: its prompt, above where its answer will stream."""
-        self._add_fixed(
-            "prompt", prompt, Text.assemble((f" turn {turn} ", "reverse"), " ", ("> ", "bold cyan"), (prompt, "bold"))
-        )
+        """Start a turn: its prompt (the start of it, if it is long) above where its answer will stream."""
+        label = Text.assemble((f" turn {turn} ", "reverse"), " ", ("> ", "bold cyan"), (prompt[:PROMPT_SHOWN], "bold"))
+        if len(prompt) > PROMPT_SHOWN:
+            label.append(f"… ({size(len(prompt))} in all)", style="dim")
+        self._add_fixed("prompt", prompt, label)
 
     def add_text(self, text: str, kind: Literal["answer", "thinking"] = "answer") -> None:
         """Append streamed text; thinking and answer text go to separate blocks."""

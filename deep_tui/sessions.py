@@ -1,0 +1,157 @@
+"""Saved sessions: nothing the agent made is lost when deep-tui quits or is killed.
+
+The workspace lives only in memory, so each session is kept on disk under
+``$DEEP_TUI_HOME/sessions/<session-id>/`` (``DEEP_TUI_HOME`` defaults to the XDG
+data directory, ``~/.local/share/deep-tui``):
+
+- ``events.jsonl``: every event, appended and flushed as it happens, so even a
+  ``kill -9`` keeps everything up to the last event;
+- ``files/``: the workspace, byte for byte, and ``workspace.json``, every file
+  as text or base64 (which also holds names too long for this disk);
+- ``todos.json`` and ``messages.json`` (pydantic-ai's message history);
+- ``session.json``: which agent, how many turns, when.
+
+Events and the workspace are written by one background thread, so saving never
+blocks the dashboard; the workspace is written at the end of each turn and on quit.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import queue
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import IO
+
+from deep_tui.events import Event
+from deep_tui.redact import redact, secrets
+from deep_tui.runner import Session, Snapshot
+
+HOME_ENV = "DEEP_TUI_HOME"
+
+
+def home() -> Path:
+    """Where deep-tui keeps its data: ``$DEEP_TUI_HOME``, else ``$XDG_DATA_HOME/deep-tui``."""
+    if os.environ.get(HOME_ENV):
+        return Path(os.environ[HOME_ENV]).expanduser()
+    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data) / "deep-tui"
+
+
+class SessionRecorder:
+    """Keeps one session on disk; every method returns at once, the writing happens on a thread."""
+
+    def __init__(self, session: Session, root: Path | None = None) -> None:
+        self.session = session
+        self.path = (root or home()) / "sessions" / session.id
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._secrets = secrets()
+        self._queue: queue.SimpleQueue[Event | Snapshot | None] = queue.SimpleQueue()
+        self._events: IO[str] = (self.path / "events.jsonl").open("a", encoding="utf-8")
+        self._thread = threading.Thread(target=self._write, name="deep-tui-recorder", daemon=True)
+        self._thread.start()
+
+    def record(self, event: Event) -> None:
+        """Append ``event`` to events.jsonl (flushed as soon as the writer gets to it)."""
+        self._queue.put(event)
+
+    def save(self) -> None:
+        """Write the workspace, todos and history as they are now."""
+        self._queue.put(self.session.snapshot())
+
+    def close(self, timeout: float = 10.0) -> Path:
+        """Finish writing (a last ``save`` first, if wanted) and return the session's directory."""
+        self._queue.put(None)
+        self._thread.join(timeout)
+        return self.path
+
+    def _write(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            # Take everything queued, so a burst of events costs one write and one flush.
+            while True:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            lines: list[str] = []
+            for item in batch:
+                if item is None or isinstance(item, Snapshot):
+                    self._append(lines)
+                    lines = []
+                    if item is None:
+                        self._events.close()
+                        return
+                    self._write_snapshot(item)
+                else:
+                    lines.append(redact(item.model_dump_json(), self._secrets))
+            self._append(lines)
+
+    def _append(self, lines: list[str]) -> None:
+        if lines:
+            self._events.write("\n".join(lines) + "\n")
+            self._events.flush()
+
+    def _write_snapshot(self, snapshot: Snapshot) -> None:
+        files = self.path / "files"
+        staging = self.path / "files.new"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        unwritable = []
+        for directory in snapshot.directories:
+            target = _inside(staging, directory)
+            if target is not None:
+                try:
+                    target.mkdir(parents=True, exist_ok=True)
+                except OSError:
+                    unwritable.append(directory)
+        for path, data in snapshot.files.items():
+            target = _inside(staging, path)
+            try:
+                if target is None:
+                    raise OSError("outside the workspace")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+            except OSError:
+                unwritable.append(path)
+        shutil.rmtree(files, ignore_errors=True)
+        staging.rename(files)
+        document = {
+            "files": {path: _encoded(data) for path, data in snapshot.files.items()},
+            "directories": snapshot.directories,
+        }
+        self._replace("workspace.json", json.dumps(document, ensure_ascii=False, indent=1))
+        self._replace("todos.json", json.dumps([t.model_dump() for t in snapshot.todos], ensure_ascii=False, indent=1))
+        self._replace("messages.json", redact(snapshot.messages.decode("utf-8", "replace"), self._secrets))
+        meta = {
+            "session_id": snapshot.session_id,
+            "agent": snapshot.agent,
+            "turns": snapshot.turns,
+            "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "files": len(snapshot.files),
+            "not_in_files_dir": unwritable,
+        }
+        self._replace("session.json", json.dumps(meta, ensure_ascii=False, indent=1))
+
+    def _replace(self, name: str, text: str) -> None:
+        """Write ``name`` whole or not at all: a kill mid-write leaves the previous version."""
+        temporary = self.path / f".{name}.tmp"
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(self.path / name)
+
+
+def _inside(root: Path, path: str) -> Path | None:
+    """Where workspace ``path`` goes under ``root``, or None if it would land outside it."""
+    target = (root / path.lstrip("/")).resolve()
+    return target if target == root.resolve() or root.resolve() in target.parents else None
+
+
+def _encoded(data: bytes) -> dict[str, str]:
+    try:
+        return {"text": data.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {"base64": base64.b64encode(data).decode("ascii")}
