@@ -24,6 +24,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -364,13 +365,16 @@ async def _until(pilot: Any, condition: Callable[[], bool], seconds: float = 60)
 
 
 def run_child(name: str, **params: Any) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, __file__, "child", name, json.dumps(params)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
+    """Run one measurement in a fresh process; sessions are saved, as by default, but to a scratch directory."""
+    with tempfile.TemporaryDirectory(prefix="deep-tui-bench-") as home:
+        done = subprocess.run(
+            [sys.executable, __file__, "child", name, json.dumps(params)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=False,
+            env={**os.environ, "DEEP_TUI_HOME": home},
+        )
     if done.returncode != 0:
         raise RuntimeError(f"child {name} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])

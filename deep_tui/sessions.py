@@ -11,8 +11,9 @@ data directory, ``~/.local/share/deep-tui``):
 - ``todos.json`` and ``messages.json`` (pydantic-ai's message history);
 - ``session.json``: which agent, how many turns, when.
 
-Events and the workspace are written by one background thread, so saving never
-blocks the dashboard; the workspace is written at the end of each turn and on quit.
+Each event is written and flushed as it is made (microseconds into the page
+cache); the workspace, which can be large, is written by a background thread at
+the end of each turn and on quit, so saving never holds up the dashboard.
 """
 
 from __future__ import annotations
@@ -43,21 +44,26 @@ def home() -> Path:
 
 
 class SessionRecorder:
-    """Keeps one session on disk; every method returns at once, the writing happens on a thread."""
+    """Keeps one session on disk: events at once, the workspace on a background thread."""
 
     def __init__(self, session: Session, root: Path | None = None) -> None:
         self.session = session
         self.path = (root or home()) / "sessions" / session.id
         self.path.mkdir(parents=True, exist_ok=True)
         self._secrets = secrets()
-        self._queue: queue.SimpleQueue[Event | Snapshot | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Snapshot | None] = queue.SimpleQueue()
         self._events: IO[str] = (self.path / "events.jsonl").open("a", encoding="utf-8")
         self._thread = threading.Thread(target=self._write, name="deep-tui-recorder", daemon=True)
         self._thread.start()
 
     def record(self, event: Event) -> None:
-        """Append ``event`` to events.jsonl (flushed as soon as the writer gets to it)."""
-        self._queue.put(event)
+        """Append ``event`` to events.jsonl and flush it, here and now.
+
+        A write to the page cache takes microseconds; doing it in the caller, not the
+        writer thread, is what lets a ``kill -9`` lose nothing but the event being made.
+        """
+        self._events.write(redact(event.model_dump_json(), self._secrets) + "\n")
+        self._events.flush()
 
     def save(self) -> None:
         """Write the workspace, todos and history as they are now."""
@@ -70,31 +76,9 @@ class SessionRecorder:
         return self.path
 
     def _write(self) -> None:
-        while True:
-            batch = [self._queue.get()]
-            # Take everything queued, so a burst of events costs one write and one flush.
-            while True:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            lines: list[str] = []
-            for item in batch:
-                if item is None or isinstance(item, Snapshot):
-                    self._append(lines)
-                    lines = []
-                    if item is None:
-                        self._events.close()
-                        return
-                    self._write_snapshot(item)
-                else:
-                    lines.append(redact(item.model_dump_json(), self._secrets))
-            self._append(lines)
-
-    def _append(self, lines: list[str]) -> None:
-        if lines:
-            self._events.write("\n".join(lines) + "\n")
-            self._events.flush()
+        while (snapshot := self._queue.get()) is not None:
+            self._write_snapshot(snapshot)
+        self._events.close()
 
     def _write_snapshot(self, snapshot: Snapshot) -> None:
         files = self.path / "files"
