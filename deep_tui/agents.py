@@ -8,6 +8,7 @@ browser (web search and fetch) unless asked, and print nothing.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import os
@@ -167,14 +168,23 @@ def _import(where: str) -> Any:
 
 
 def _import_file(path: Path) -> Any:
+    """The module in ``path``, run once per process (``serve`` opens a session per run)."""
     if not path.is_file():
         raise AgentError(f"no such file: {path}")
-    module_name = f"deep_tui_agent_{path.stem}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
+    resolved = path.resolve()
+    module_name = f"deep_tui_agent_{resolved.stem}_{hashlib.sha1(str(resolved).encode()).hexdigest()[:8]}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, resolved)
     if spec is None or spec.loader is None:
         raise AgentError(f"cannot import {path}: not a Python file")
     module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(path.parent.resolve()))  # so the file can import its neighbours
+    if str(resolved.parent) not in sys.path:
+        sys.path.insert(0, str(resolved.parent))  # so the file can import its neighbours
     sys.modules[module_name] = module
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[module_name]  # a broken file is tried again next time, not half-imported
+        raise
     return module

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 PaneT = TypeVar("PaneT", bound=Widget)
 
-FRAMES_PER_SECOND = 15
+FRAMES_PER_SECOND = 12
 """How often the panes take the events of a running turn: a few dozen times a second at most."""
 
 PANES = {"todos": "Todos", "files": "Files", "output": "Output", "calls": "Tool calls"}

@@ -15,7 +15,7 @@ import json
 import time
 import traceback
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +42,7 @@ from pydantic_ai.messages import (
 )
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import UsageLimits
+from pydantic_ai_backends import StateBackend
 
 from deep_tui.events import (
     PREVIEW_LIMIT,
@@ -91,16 +92,37 @@ ERROR_LIMIT = 500
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What a session has made, copied out: what a saved session holds."""
+    """What a session has made, as it was when taken: what a saved session holds.
+
+    Taking one is cheap enough for the event loop (shallow copies: the backend
+    replaces a file's entry on every write and never changes one, and a turn's
+    history is a new list); making its bytes is left to whoever writes it, on
+    another thread.
+    """
 
     session_id: str
     agent: str
     turns: int
-    files: dict[str, bytes]
-    directories: list[str]
     todos: list[TodoItem]
-    messages: bytes
-    """The message history as pydantic-ai's JSON."""
+    directories: list[str]
+    documents: dict[str, Any]
+    history: list[ModelMessage]
+
+    def files(self) -> dict[str, bytes]:
+        """Every file's exact bytes, by path."""
+        files = StateBackend(files=dict(self.documents))
+        return {path: files.read_bytes(path) for path in self.documents}
+
+    def messages_json(self) -> Iterator[bytes]:
+        """The message history as pydantic-ai's JSON, a message at a time.
+
+        One ``dump_json`` of a long history holds the GIL for a long while; message by
+        message, the thread writing it lets the dashboard's keys through in between.
+        """
+        yield b"["
+        for index, message in enumerate(self.history):
+            yield (b"," if index else b"") + ModelMessagesTypeAdapter.dump_json([message])[1:-1]
+        yield b"]"
 
 
 @dataclass
@@ -182,10 +204,10 @@ class Session:
             session_id=self.id,
             agent=self.name,
             turns=self.turns,
-            files={path: self.files.read_bytes(path) for path in self.files.files},
-            directories=sorted(self.files.directories),
             todos=self.todos(),
-            messages=ModelMessagesTypeAdapter.dump_json(self.history),
+            directories=sorted(self.files.directories),
+            documents=dict(self.files.files),
+            history=list(self.history),
         )
 
     def tool_result(self, call_id: str) -> str | None:

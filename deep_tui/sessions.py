@@ -25,6 +25,7 @@ import queue
 import shutil
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
@@ -81,6 +82,7 @@ class SessionRecorder:
         self._events.close()
 
     def _write_snapshot(self, snapshot: Snapshot) -> None:
+        contents = snapshot.files()
         files = self.path / "files"
         staging = self.path / "files.new"
         shutil.rmtree(staging, ignore_errors=True)
@@ -93,7 +95,7 @@ class SessionRecorder:
                     target.mkdir(parents=True, exist_ok=True)
                 except OSError:
                     unwritable.append(directory)
-        for path, data in snapshot.files.items():
+        for path, data in contents.items():
             target = _inside(staging, path)
             try:
                 if target is None:
@@ -105,26 +107,32 @@ class SessionRecorder:
         shutil.rmtree(files, ignore_errors=True)
         staging.rename(files)
         document = {
-            "files": {path: _encoded(data) for path, data in snapshot.files.items()},
+            "files": {path: _encoded(data) for path, data in contents.items()},
             "directories": snapshot.directories,
         }
         self._replace("workspace.json", json.dumps(document, ensure_ascii=False, indent=1))
         self._replace("todos.json", json.dumps([t.model_dump() for t in snapshot.todos], ensure_ascii=False, indent=1))
-        self._replace("messages.json", redact(snapshot.messages.decode("utf-8", "replace"), self._secrets))
+        self._replace_chunks("messages.json", snapshot.messages_json())
         meta = {
             "session_id": snapshot.session_id,
             "agent": snapshot.agent,
             "turns": snapshot.turns,
             "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "files": len(snapshot.files),
+            "files": len(contents),
             "not_in_files_dir": unwritable,
         }
         self._replace("session.json", json.dumps(meta, ensure_ascii=False, indent=1))
 
     def _replace(self, name: str, text: str) -> None:
         """Write ``name`` whole or not at all: a kill mid-write leaves the previous version."""
+        self._replace_chunks(name, [text.encode("utf-8")])
+
+    def _replace_chunks(self, name: str, chunks: Iterable[bytes]) -> None:
         temporary = self.path / f".{name}.tmp"
-        temporary.write_text(text, encoding="utf-8")
+        with temporary.open("wb") as out:
+            for chunk in chunks:
+                out.write(redact(chunk.decode("utf-8", "replace"), self._secrets).encode("utf-8"))
+                time.sleep(0)  # let the dashboard's thread run between pieces
         temporary.replace(self.path / name)
 
 

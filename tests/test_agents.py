@@ -22,6 +22,12 @@ def test_factory_returning_agent_and_deps():
     assert isinstance(agent, Agent) and isinstance(deps, DeepAgentDeps)
 
 
+def test_a_file_is_imported_once_however_many_sessions_load_it():
+    first, _ = load_agent(f"{CUSTOM}:plain")
+    second, _ = load_agent(f"{CUSTOM}:plain")
+    assert first is second and sys.path.count(str(CUSTOM.parent.resolve())) == 1
+
+
 def test_agent_object_gets_default_deps():
     agent, deps = load_agent(f"{CUSTOM}:plain")
     assert isinstance(agent, Agent) and isinstance(deps, DeepAgentDeps)

@@ -34,6 +34,9 @@ ICONS = {
     "interrupted": ("◌", "magenta"),
     "cancelled": ("■", "magenta"),
 }
+KEPT_PREVIEW = 300
+"""Characters of a result kept per row: the detail view reads the whole result from the session, and
+10,000 rows of full previews would be 20 MB."""
 STATUS_WORDS = {"running": "running", "success": "ok", "failed": "error", "retried": "error"}
 DIM = Style(dim=True)
 BOLD = Style(bold=True)
@@ -131,7 +134,8 @@ class ToolCallLog(LineView, can_focus=True):
             return
         record = self.rows[row]
         assert isinstance(record, ToolCallRecord)
-        record.status, record.duration, record.preview, record.size = outcome, seconds, preview, size
+        record.status, record.duration, record.size = outcome, seconds, size
+        record.preview = preview[:KEPT_PREVIEW]
         self._running_rows.discard(row)
         self.refresh_lines(row)
 
