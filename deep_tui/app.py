@@ -19,6 +19,7 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.events import Resize
 from textual.logging import TextualHandler
 from textual.reactive import var
 from textual.screen import Screen
@@ -41,6 +42,9 @@ if TYPE_CHECKING:
     from deep_tui.sessions import SessionRecorder
 
 PaneT = TypeVar("PaneT", bound=Widget)
+
+NARROW, SHORT = 72, 20
+"""Below this many columns the left column is hidden; below this many rows, the tool calls."""
 
 FRAMES_PER_SECOND = 12
 """How often the panes take the events of a running turn: a few dozen times a second at most."""
@@ -73,8 +77,7 @@ class DeepTUI(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "deep-tui"
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (72, "-wide")]
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (20, "-tall")]
+    AUTO_FOCUS = None  # the prompt takes the focus just after the first frame (see _mount_rest)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel_run", "Cancel", tooltip="Stop the running turn at once"),
         Binding("ctrl+q", "quit", "Quit", tooltip="Cancel any run and quit", priority=True),
@@ -134,7 +137,6 @@ class DeepTUI(App[None]):
     def on_mount(self) -> None:
         self.query_one(StatusBar).agent = self.spec.label
         self.query_one(TodoList).show([])
-        self.query_one("#prompt", Input).focus()
         self.set_interval(0.5, self._tick)
         self.call_after_refresh(self._mount_rest)
         loop = asyncio.get_running_loop()
@@ -147,7 +149,17 @@ class DeepTUI(App[None]):
         then the agent, whose import takes over a second."""
         self.query_one("#side").mount(self._titled(FileTree(id="files"), "files", "^b"))
         self.query_one("#prompt-row").mount(Button("Cancel", id="cancel", variant="error", disabled=not self.running))
+        if self.focused is None:  # after the first frame: a focus change makes the footer recompose
+            self.query_one("#prompt", Input).focus()
         self._load()
+
+    def on_resize(self, event: Resize) -> None:
+        """Small terminals keep the output and the prompt: the left column and the tool calls give way.
+
+        Toggled here rather than with breakpoint classes, which restyle every widget at startup.
+        """
+        self.query_one("#side").display = event.size.width >= NARROW
+        self.query_one("#calls").display = event.size.height >= SHORT
 
     # Loading the agent ----------------------------------------------------------------------
 
@@ -279,6 +291,8 @@ class DeepTUI(App[None]):
                 self._finished(event)
         if text:
             output.add_text("".join(text), text_kind)  # type: ignore[arg-type]
+        output.settle()
+        calls.settle()
 
     def _finished(self, event: RunFinished) -> None:
         self._last_output = event.output

@@ -30,6 +30,8 @@ def _text(data: bytes) -> str | None:
 class FileViewer(ModalScreen[None]):
     """Content and last-change tabs for one file; Escape closes it."""
 
+    AUTO_FOCUS = "VerticalScroll"  # arrows and PgUp/PgDn scroll the content at once
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "dismiss", "Close"),
         Binding("c", "show_tab('content')", "Content"),

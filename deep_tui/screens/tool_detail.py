@@ -23,6 +23,8 @@ RESULT_LIMIT = 256 * 1024
 class ToolDetail(ModalScreen[None]):
     """Arguments as JSON, then the result; Escape closes it."""
 
+    AUTO_FOCUS = "VerticalScroll"  # arrows and PgUp/PgDn scroll the content at once
+
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "dismiss", "Close")]
 
     def __init__(self, record: ToolCallRecord, result: str | None) -> None:

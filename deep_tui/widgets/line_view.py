@@ -39,14 +39,16 @@ class LineView(ScrollView):
         if the view was at the end when the batch began."""
         if self._pending_size is None:
             self._follow_after = self.wants_follow()
-            self.call_later(self._apply_size)
+            self.call_later(self.settle)
         self._pending_size = Size(width, lines)
 
     def wants_follow(self) -> bool:
         """Whether new lines should scroll into view: by default, when the end is showing."""
         return self.is_vertical_scroll_end
 
-    def _apply_size(self) -> None:
+    def settle(self) -> None:
+        """Apply the pending resize and scroll now (the owner calls it at the end of a batch of changes,
+        so they paint in the same frame; otherwise it runs after the current message)."""
         size, self._pending_size = self._pending_size, None
         if size is None:
             return

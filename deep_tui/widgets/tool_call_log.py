@@ -26,14 +26,18 @@ from deep_tui.format import duration, key_argument
 from deep_tui.widgets.line_view import LineView
 
 ICONS = {
-    "running": ("◌", "yellow"),
-    "success": ("✓", "green"),
-    "failed": ("✗", "red"),
-    "retried": ("↻", "red"),
-    "denied": ("⊘", "red"),
-    "interrupted": ("◌", "magenta"),
-    "cancelled": ("■", "magenta"),
+    status: (icon, Style(color=colour, bold=True), Style(color=colour))
+    for status, icon, colour in (
+        ("running", "◌", "yellow"),
+        ("success", "✓", "green"),
+        ("failed", "✗", "red"),
+        ("retried", "↻", "red"),
+        ("denied", "⊘", "red"),
+        ("interrupted", "◌", "magenta"),
+        ("cancelled", "■", "magenta"),
+    )
 }
+"""Per status: its mark, and the styles of the mark and of the status, made once (parsing a colour is slow)."""
 KEPT_PREVIEW = 300
 """Characters of a result kept per row: the detail view reads the whole result from the session, and
 10,000 rows of full previews would be 20 MB."""
@@ -221,7 +225,7 @@ class ToolCallLog(LineView, can_focus=True):
 
 def _call(record: ToolCallRecord, width: int) -> list[Segment]:
     """``time icon tool key-argument status duration``, dropping the time and narrowing the tool on small panes."""
-    icon, colour = ICONS.get(record.status, ("?", "white"))
+    icon, mark_style, status_style = ICONS.get(record.status, ICONS["interrupted"])
     seconds = record.duration if record.duration is not None else time.monotonic() - record.started
     right = f" {STATUS_WORDS.get(record.status, record.status):>9} {duration(seconds):>8}"
     clock = f"{record.clock} " if width >= 70 else ""
@@ -231,10 +235,10 @@ def _call(record: ToolCallRecord, width: int) -> list[Segment]:
     key = record.key if cell_len(record.key) <= room else record.key[: max(room - 1, 0)] + "…"
     return [
         Segment(clock, DIM),
-        Segment(f"{icon} ", Style(color=colour, bold=True)),
+        Segment(f"{icon} ", mark_style),
         Segment(f"{tool:<{tool_width}} ", BOLD),
         Segment(key + " " * max(room - cell_len(key), 0), PLAIN),
-        Segment(right, Style(color=colour)),
+        Segment(right, status_style),
     ]
 
 
