@@ -96,6 +96,8 @@ class DeepTUI(App[None]):
     step: var[int] = var(0)
     elapsed: var[float] = var(0.0)
     turns: var[int] = var(0)
+    session_time: var[float] = var(0.0)
+    """Seconds spent running turns, the one running included: the usage line's time."""
     usage: var[Usage | None] = var(None)
 
     def __init__(self, spec: AgentSpec, *, prompt: str | None = None, timeout: float | None = None) -> None:
@@ -112,6 +114,8 @@ class DeepTUI(App[None]):
         self._batch_sent = 0.0
         self._run_started = 0.0
         self._session_usage: Usage | None = None
+        self._time_before = 0.0
+        """Seconds the finished turns took."""
         self._last_output = ""
 
     def compose(self) -> ComposeResult:
@@ -126,7 +130,7 @@ class DeepTUI(App[None]):
                 yield self._titled(ToolCallLog(id="calls"), "calls", "^l")
         with Horizontal(id="prompt-row"):
             yield Input(placeholder="Ask the agent… (Enter to run)", id="prompt")
-        yield UsageBar(id="usage").data_bind(usage=DeepTUI.usage, turns=DeepTUI.turns)
+        yield UsageBar(id="usage").data_bind(usage=DeepTUI.usage, turns=DeepTUI.turns, elapsed=DeepTUI.session_time)
         yield Footer()
 
     @staticmethod
@@ -308,6 +312,8 @@ class DeepTUI(App[None]):
         self._session_usage = event.usage if self._session_usage is None else self._session_usage + event.usage
         self.usage = self._session_usage
         self.status, self.node, self.elapsed = event.status, "", event.duration
+        self._time_before += event.duration
+        self.session_time = self._time_before
         self.query_one("#cancel", Button).disabled = True
         if not self.screen.is_modal:
             self.query_one("#prompt", Input).focus()
@@ -323,6 +329,7 @@ class DeepTUI(App[None]):
     def _tick(self) -> None:
         if self.running:
             self.elapsed = time.monotonic() - self._run_started
+            self.session_time = self._time_before + self.elapsed
 
     # Actions -------------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input
 
 from deep_tui.app import DeepTUI
+from deep_tui.format import duration
 from deep_tui.screens.file_viewer import FileViewer
 from deep_tui.screens.tool_detail import ToolDetail
 from deep_tui.spec import AgentSpec
@@ -69,7 +70,9 @@ async def test_the_demo_fills_every_pane_and_takes_a_second_prompt():
         assert "> build a word counter" in output and "Done: Word Counter" in output
         assert "A small package fits" in output  # the thinking, shown apart
         usage = shown(app.query_one(UsageBar))
-        assert "10 requests" in usage and "15 tool calls" in usage and "1 turn" in usage
+        assert "10 requests" in usage and "15 tool calls" in usage and "1 turn in" in usage
+        assert "cost –" in usage  # a FunctionModel has no price
+        first_turn = app.elapsed
         status = shown(app.query_one(StatusBar))
         assert "demo" in status and "completed" in status and "step 22" in status
         assert app.focused is app.query_one("#prompt", Input)
@@ -80,7 +83,8 @@ async def test_the_demo_fills_every_pane_and_takes_a_second_prompt():
         assert "> add a changelog" in shown(app.query_one(OutputView))
         assert "/notes/changelog.md" in app.query_one(FileTree).paths
         assert "✔ Follow up: add a changelog" in shown(app.query_one(TodoList))
-        assert "2 turns" in shown(app.query_one(UsageBar))
+        assert app.session_time == first_turn + app.elapsed  # the usage line's time spans both turns
+        assert f"2 turns in {duration(app.session_time)}" in shown(app.query_one(UsageBar))
 
 
 async def test_a_users_agent_shows_its_todos_files_tools_and_answer():

@@ -1,4 +1,4 @@
-"""The usage line: requests, tokens, tool calls and cost for the session, live."""
+"""The usage line: requests, tokens, tool calls, cost and time for the session, live."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from deep_tui.format import cost, tokens
+from deep_tui.format import cost, duration, tokens
 
 if TYPE_CHECKING:
     from deep_tui.events import Usage
@@ -24,6 +24,8 @@ class UsageBar(Widget):
     usage: reactive[Usage | None] = reactive(None)
     """None until a turn reports: the event models need not be imported before the first frame."""
     turns: reactive[int] = reactive(0)
+    elapsed: reactive[float] = reactive(0.0)
+    """Seconds spent running turns in this session, the one running included."""
 
     def render(self) -> Text:
         u = self.usage
@@ -35,6 +37,7 @@ class UsageBar(Widget):
             (tokens(tokens_in), "bold"), " in · ",
             (tokens(tokens_out), "bold"), " out · ",
             (f"{calls}", "bold"), " tool calls · ",
-            (cost(dollars), "bold"), " · ",
-            (f"{self.turns}", "bold"), " turn" if self.turns == 1 else " turns",
+            "cost ", (cost(dollars), "bold"), " · ",
+            (f"{self.turns}", "bold"), " turn in " if self.turns == 1 else " turns in ",
+            (duration(self.elapsed), "bold"),
         )  # fmt: skip
