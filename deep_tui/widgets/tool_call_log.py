@@ -229,7 +229,8 @@ def _call(record: ToolCallRecord, width: int) -> list[Segment]:
     seconds = record.duration if record.duration is not None else time.monotonic() - record.started
     right = f" {STATUS_WORDS.get(record.status, record.status):>9} {duration(seconds):>8}"
     clock = f"{record.clock} " if width >= 70 else ""
-    tool_width = max(min(22, width - len(clock) - 2 - len(right) - 8), 6)
+    # The tool name takes at most half of what is left: on a small pane the argument says as much.
+    tool_width = max(min(22, (width - len(clock) - 2 - len(right)) // 2), 6)
     tool = record.tool if len(record.tool) <= tool_width else record.tool[: tool_width - 1] + "…"
     room = max(width - len(clock) - 2 - tool_width - 1 - len(right), 0)
     key = record.key if cell_len(record.key) <= room else record.key[: max(room - 1, 0)] + "…"

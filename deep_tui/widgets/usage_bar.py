@@ -32,12 +32,23 @@ class UsageBar(Widget):
         requests, tokens_in, tokens_out, calls, dollars = (
             (u.requests, u.input_tokens, u.output_tokens, u.tool_calls, u.cost) if u else (0, 0, 0, 0, None)
         )
-        return Text.assemble(
+        turns = "turn" if self.turns == 1 else "turns"
+        full = Text.assemble(
             (f"{requests}", "bold"), " requests · ",
             (tokens(tokens_in), "bold"), " in · ",
             (tokens(tokens_out), "bold"), " out · ",
             (f"{calls}", "bold"), " tool calls · ",
             "cost ", (cost(dollars), "bold"), " · ",
-            (f"{self.turns}", "bold"), " turn in " if self.turns == 1 else " turns in ",
-            (duration(self.elapsed), "bold"),
+            (f"{self.turns}", "bold"), f" {turns} in ", (duration(self.elapsed), "bold"),
+        )  # fmt: skip
+        if full.cell_len <= self.content_size.width:
+            return full
+        # A narrow terminal: the same figures with fewer words, so none is cut off.
+        return Text.assemble(
+            (f"{requests}", "bold"), " req · ",
+            (tokens(tokens_in), "bold"), "↑ ",
+            (tokens(tokens_out), "bold"), "↓ · ",
+            (f"{calls}", "bold"), " calls · ",
+            (cost(dollars), "bold"), " · ",
+            (f"{self.turns}", "bold"), f" {turns} ", (duration(self.elapsed), "bold"),
         )  # fmt: skip
