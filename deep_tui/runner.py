@@ -35,9 +35,11 @@ from pydantic_ai.messages import (
     ModelMessage,
     ModelMessagesTypeAdapter,
     ModelRequest,
+    RetryPromptPart,
     TextPart,
     ThinkingPart,
     ToolReturnPart,
+    UserPromptPart,
     repair_messages,
 )
 from pydantic_ai.settings import ModelSettings
@@ -77,6 +79,9 @@ _UNFINISHED_OUTCOME: dict[RunStatus, ToolOutcome] = {
 }
 """How a call still running when its turn ends is closed, by how the turn ended (the call whose
 tool raised the error that ended a turn is "failed")."""
+
+SYNTHESIZED = "pydantic_ai_synthesized_tool_return"
+"""The metadata key pydantic-ai sets on a result it made up for a call that never ran."""
 
 SHARE_LOOP_EVERY = 0.005
 """Seconds a turn may hold the event loop before it yields."""
@@ -332,18 +337,7 @@ class Session:
             turn.calls[part.tool_call_id] = _Call(part.tool_name, turn.elapsed())
             turn.emit(ToolCallStarted, call_id=part.tool_call_id, tool=part.tool_name, args=_args(part, turn.secrets))
         elif isinstance(event, FunctionToolResultEvent):
-            part = event.part
-            call = turn.calls.pop(part.tool_call_id, None)
-            text = _result_text(part.content)
-            turn.emit(
-                ToolCallFinished,
-                call_id=part.tool_call_id,
-                tool=part.tool_name,
-                outcome=getattr(part, "outcome", "success"),
-                preview=redact(text[:PREVIEW_LIMIT], turn.secrets),
-                size=len(text),
-                duration=round(turn.elapsed() - call.started, 4) if call else 0.0,
-            )
+            _emit_result(turn, event.part)
             self._report_workspace(turn)
             self._report_usage(turn, run)
 
@@ -372,6 +366,9 @@ class Session:
         run: Any = None,
         culprits: frozenset[str] = frozenset(),
     ) -> RunFinished:
+        # A call can finish in the same instant the turn is stopped: its result is in the history kept.
+        for part in _results(self.history, set(turn.calls)):
+            _emit_result(turn, part)
         for call_id, call in turn.calls.items():
             failed = call.tool in culprits
             turn.emit(
@@ -397,6 +394,39 @@ class Session:
         )
         assert isinstance(event, RunFinished)
         return event
+
+
+def _emit_result(turn: _Turn, part: ToolReturnPart | RetryPromptPart) -> None:
+    call = turn.calls.pop(part.tool_call_id, None)
+    text = _result_text(part.content)
+    turn.emit(
+        ToolCallFinished,
+        call_id=part.tool_call_id,
+        tool=part.tool_name or (call.tool if call else ""),
+        outcome=part.outcome if isinstance(part, ToolReturnPart) else "retried",
+        preview=redact(text[:PREVIEW_LIMIT], turn.secrets),
+        size=len(text),
+        duration=round(turn.elapsed() - call.started, 4) if call else 0.0,
+    )
+
+
+def _results(messages: list[ModelMessage], call_ids: set[str]) -> list[ToolReturnPart | RetryPromptPart]:
+    """The results this turn's history holds for ``call_ids``, leaving out those pydantic-ai made up for calls
+    a stop cut off. Reads back only to the turn's prompt."""
+    found: list[ToolReturnPart | RetryPromptPart] = []
+    for message in reversed(messages if call_ids else []):
+        if not isinstance(message, ModelRequest):
+            continue
+        for part in message.parts:
+            if (
+                isinstance(part, (ToolReturnPart, RetryPromptPart))
+                and part.tool_call_id in call_ids
+                and not (getattr(part, "metadata", None) or {}).get(SYNTHESIZED)
+            ):
+                found.append(part)
+        if any(isinstance(part, UserPromptPart) for part in message.parts):
+            break
+    return found
 
 
 def _functions_in(exc: BaseException) -> frozenset[str]:

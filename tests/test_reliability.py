@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 
 import pytest
+from pydantic_ai.messages import ModelRequest, ToolReturnPart
 from scripted import collect, deep_session, of_type, plain_session, text_of
 from test_app import SIZE, shown, submit, until
 from textual.widgets import Input
@@ -15,7 +16,7 @@ from textual.widgets import Input
 from deep_tui.app import DeepTUI
 from deep_tui.events import PREVIEW_LIMIT
 from deep_tui.redact import MASK, RedactingFilter
-from deep_tui.runner import Session
+from deep_tui.runner import SYNTHESIZED, Session
 from deep_tui.screens.tool_detail import RESULT_LIMIT, ToolDetail
 from deep_tui.sessions import SessionRecorder
 from deep_tui.spec import AgentSpec
@@ -134,6 +135,34 @@ async def test_a_cancel_at_any_point_ends_cleanly_and_the_session_goes_on(point)
     session.agent = deep_session(["resumed"]).agent
     again = await collect(session, "continue")
     assert again[-1].status == "completed" and again[-1].output == "resumed", again[-1].error
+
+
+@pytest.mark.parametrize("nth_call", [1, 2, 3, 5])
+async def test_a_call_that_ran_before_the_stop_is_logged_as_done_not_cancelled(nth_call):
+    """Stopped the instant a call starts, the log still matches what really ran, as the history records it."""
+    session = cancellable()
+    events: list = []
+
+    def stop_at_call(event) -> None:
+        events.append(event)
+        if len(of_type(events, "tool_call_started")) == nth_call:
+            task.cancel()
+
+    task = asyncio.create_task(session.run("go", stop_at_call))
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    ran = {
+        part.tool_call_id
+        for message in session.history
+        if isinstance(message, ModelRequest)
+        for part in message.parts
+        if isinstance(part, ToolReturnPart) and not (part.metadata or {}).get(SYNTHESIZED)
+    }
+    finished = of_type(events, "tool_call_finished")
+    assert finished and all((e.outcome == "success") == (e.call_id in ran) for e in finished)
+    if nth_call <= 2:  # the sync tools of the first response ran before the stop took hold
+        assert session.files.read_bytes("/kept.txt") == b"kept"
+        assert {e.tool: e.outcome for e in finished} == {"write_file": "success", "write_todos": "success"}
 
 
 # Bad and odd input ----------------------------------------------------------------------------------
