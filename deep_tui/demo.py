@@ -5,7 +5,8 @@ a convincing session for any prompt: it plans todos, writes a small package
 (module, tests, README), reads and edits it with the agent's real tools, moves
 the todos along, and streams a markdown answer token by token. Each response is
 chosen from the conversation so far, so a follow-up prompt in the same session
-continues the work instead of starting over.
+continues the work instead of starting over, and a prompt after a cancel picks
+the first plan up where it stopped.
 """
 
 from __future__ import annotations
@@ -17,7 +18,16 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, ToolReturnPart, UserPromptPart
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    RetryPromptPart,
+    TextPart,
+    ToolCallPart,
+    ToolReturnPart,
+    UserPromptPart,
+)
 from pydantic_ai.models.function import AgentInfo, DeltaThinkingPart, DeltaToolCall, FunctionModel
 
 STOPWORDS = frozenset(
@@ -354,6 +364,51 @@ def _responses_since_prompt(messages: list[ModelMessage]) -> int:
     return count
 
 
+def _answered_calls(messages: list[ModelMessage]) -> set[str]:
+    """Ids of the calls that really ran: pydantic-ai synthesizes a return for each call a cancel cut off."""
+    return {
+        part.tool_call_id
+        for message in messages
+        if isinstance(message, ModelRequest)
+        for part in message.parts
+        if isinstance(part, RetryPromptPart)
+        or (isinstance(part, ToolReturnPart) and not (part.metadata or {}).get("pydantic_ai_synthesized_tool_return"))
+    }
+
+
+def _next_step(messages: list[ModelMessage], script: list[list[Part]]) -> int:
+    """The first response of the first prompt's script whose calls did not all run, or the answer's."""
+    answered = _answered_calls(messages)
+    done: set[int] = set()
+    for message in messages:
+        if isinstance(message, ModelResponse):
+            calls = [p.tool_call_id for p in message.parts if isinstance(p, ToolCallPart)]
+            match = re.match(r"demo_s(\d+)_", calls[0]) if calls else None
+            if match and all(call in answered for call in calls):
+                done.add(int(match.group(1)))
+    return next((step for step in range(len(script) - 1) if step not in done), len(script) - 1)
+
+
+def _plan_finished(messages: list[ModelMessage], topic: Topic) -> bool:
+    final = answer(topic).strip()
+    return any(
+        isinstance(part, TextPart) and final in part.content
+        for message in messages
+        if isinstance(message, ModelResponse)
+        for part in message.parts
+    )
+
+
+def _resumed(response: list[Part]) -> list[Part]:
+    """The first response after a cancel: say so, then carry on with the step that was cut off."""
+    calls = [part for part in response if part[0] == "tool"]
+    return [
+        ("think", "The last turn was stopped before the plan was done. The workspace keeps what was written."),
+        ("text", "Picking up the plan where it stopped.\n\n"),
+        *(calls or response),  # no calls left: the answer itself
+    ]
+
+
 def _tokens(text: str) -> list[str]:
     return re.findall(r"\s*\S{1,6}", text) + ([text[len(text.rstrip()) :]] if text != text.rstrip() else [])
 
@@ -372,10 +427,16 @@ def demo_model(speed: float = 1.0) -> FunctionModel:
 
     async def stream(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[Any]:
         del info
-        prompts = _prompts(messages)
-        topic = Topic.of(prompts[-1] if prompts else "")
-        script = first_turn(topic) if len(prompts) <= 1 else follow_up(topic)
-        response = script[min(_responses_since_prompt(messages), len(script) - 1)]
+        prompts = _prompts(messages) or [""]
+        first, since_prompt = Topic.of(prompts[0]), _responses_since_prompt(messages)
+        if len(prompts) == 1 or not _plan_finished(messages, first):
+            script, tag = first_turn(first), "s"
+            step = _next_step(messages, script)
+            response = _resumed(script[step]) if len(prompts) > 1 and since_prompt == 0 else script[step]
+        else:
+            script, tag = follow_up(Topic.of(prompts[-1])), "f"
+            step = min(since_prompt, len(script) - 1)
+            response = script[step]
         await pause(THINK_SECONDS)
         for index, (kind, value) in enumerate(response):
             if kind == "think":
@@ -388,7 +449,7 @@ def demo_model(speed: float = 1.0) -> FunctionModel:
                     yield token
             else:
                 name, args = value(messages) if callable(value) else value
-                call_id = f"demo_{len(messages)}_{index}"
+                call_id = f"demo_{tag}{step}_{len(messages)}_{index}"  # the step lets a later turn resume
                 for n, chunk in enumerate(_chunks(json.dumps(args))):
                     await pause(ARGS_SECONDS)
                     yield {

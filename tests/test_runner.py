@@ -237,3 +237,30 @@ async def test_history_files_and_todos_carry_into_the_next_turn():
     assert session.files.read_bytes("/README.md").startswith(b"# Word Counter")
     todos = of_type(events, "todos_changed")[-1].todos
     assert len(todos) == 6 and todos[-1].content.startswith("Follow up") and todos[-1].status == "completed"
+
+
+@pytest.mark.parametrize("calls_started", [1, 3, 8, 12, 15, 16])
+async def test_the_demo_resumes_its_plan_after_a_cancel(calls_started):
+    """A prompt after a cancel finishes the plan, whatever step the cancel cut (16: during the answer)."""
+    session = open_session(AgentSpec(demo_speed=0))
+    events: list = []
+
+    def cut(event) -> None:
+        events.append(event)
+        answer_started = event.type == "text_delta" and "Done" in text_of(events)
+        if len(of_type(events, "tool_call_started")) == calls_started or (calls_started > 15 and answer_started):
+            task.cancel()
+
+    task = asyncio.create_task(session.run("build a word counter", cut))
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert events[-1].status == "cancelled"
+    again = await collect(session, "go on")
+    assert again[-1].status == "completed"
+    assert "Picking up the plan where it stopped." in text_of(again)
+    assert "## Done: Word Counter" in again[-1].output
+    assert [t.status for t in session.todos()] == ["completed"] * 5
+    assert session.files.read_bytes("/README.md").startswith(b"# Word Counter")
+    assert b"if not line.strip():" in session.files.read_bytes("/src/word_counter/core.py")
+    follow_up = await collect(session, "now add a changelog")
+    assert "/notes/changelog.md" in session.files.files and follow_up[-1].status == "completed"
