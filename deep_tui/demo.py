@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic_ai.messages import (
+    SYNTHESIZED_TOOL_RETURN_METADATA_KEY,
     ModelMessage,
     ModelRequest,
     ModelResponse,
@@ -372,7 +373,7 @@ def _answered_calls(messages: list[ModelMessage]) -> set[str]:
         if isinstance(message, ModelRequest)
         for part in message.parts
         if isinstance(part, RetryPromptPart)
-        or (isinstance(part, ToolReturnPart) and not (part.metadata or {}).get("pydantic_ai_synthesized_tool_return"))
+        or (isinstance(part, ToolReturnPart) and not (part.metadata or {}).get(SYNTHESIZED_TOOL_RETURN_METADATA_KEY))
     }
 
 

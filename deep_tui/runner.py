@@ -32,6 +32,7 @@ from pydantic_ai import (
     ThinkingPartDelta,
 )
 from pydantic_ai.messages import (
+    SYNTHESIZED_TOOL_RETURN_METADATA_KEY,
     ModelMessage,
     ModelMessagesTypeAdapter,
     ModelRequest,
@@ -79,9 +80,6 @@ _UNFINISHED_OUTCOME: dict[RunStatus, ToolOutcome] = {
 }
 """How a call still running when its turn ends is closed, by how the turn ended (the call whose
 tool raised the error that ended a turn is "failed")."""
-
-SYNTHESIZED = "pydantic_ai_synthesized_tool_return"
-"""The metadata key pydantic-ai sets on a result it made up for a call that never ran."""
 
 SHARE_LOOP_EVERY = 0.005
 """Seconds a turn may hold the event loop before it yields."""
@@ -421,7 +419,7 @@ def _results(messages: list[ModelMessage], call_ids: set[str]) -> list[ToolRetur
             if (
                 isinstance(part, (ToolReturnPart, RetryPromptPart))
                 and part.tool_call_id in call_ids
-                and not (getattr(part, "metadata", None) or {}).get(SYNTHESIZED)
+                and not (getattr(part, "metadata", None) or {}).get(SYNTHESIZED_TOOL_RETURN_METADATA_KEY)
             ):
                 found.append(part)
         if any(isinstance(part, UserPromptPart) for part in message.parts):

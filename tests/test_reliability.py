@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 
 import pytest
-from pydantic_ai.messages import ModelRequest, ToolReturnPart
+from pydantic_ai.messages import SYNTHESIZED_TOOL_RETURN_METADATA_KEY, ModelRequest, ToolReturnPart
 from scripted import collect, deep_session, of_type, plain_session, text_of
 from test_app import SIZE, shown, submit, until
 from textual.widgets import Input
@@ -16,7 +16,7 @@ from textual.widgets import Input
 from deep_tui.app import DeepTUI
 from deep_tui.events import PREVIEW_LIMIT
 from deep_tui.redact import MASK, RedactingFilter
-from deep_tui.runner import SYNTHESIZED, Session
+from deep_tui.runner import Session
 from deep_tui.screens.tool_detail import RESULT_LIMIT, ToolDetail
 from deep_tui.sessions import SessionRecorder
 from deep_tui.spec import AgentSpec
@@ -156,7 +156,7 @@ async def test_a_call_that_ran_before_the_stop_is_logged_as_done_not_cancelled(n
         for message in session.history
         if isinstance(message, ModelRequest)
         for part in message.parts
-        if isinstance(part, ToolReturnPart) and not (part.metadata or {}).get(SYNTHESIZED)
+        if isinstance(part, ToolReturnPart) and not (part.metadata or {}).get(SYNTHESIZED_TOOL_RETURN_METADATA_KEY)
     }
     finished = of_type(events, "tool_call_finished")
     assert finished and all((e.outcome == "success") == (e.call_id in ran) for e in finished)
