@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,8 @@ AGENTS = Path(__file__).parent / "agents"
 GARDEN = AgentSpec(agent=f"{AGENTS}/custom.py:build")
 FOREVER = AgentSpec(agent=f"{AGENTS}/forever.py:agent")
 QUIET = AgentSpec(agent=f"{AGENTS}/quiet.py:agent")
+GARDEN_BEDS = "# Beds\n- north: tulips\n"
+"""What the garden agent writes to /garden/beds.md."""
 
 
 @dataclass
@@ -208,9 +211,41 @@ def test_a_finished_run_replays_whole_and_runs_are_listed():
             replay = events(response)
         assert replay[0].run_id == run_id and replay[-1].status == "completed"
         listed = client.get("/runs").json()
-        assert listed == [{"run_id": run_id, "prompt": "plan the garden", "status": "completed", "events": len(replay)}]
+        saved_in = listed[0]["saved_in"]
+        assert listed == [
+            {
+                "run_id": run_id,
+                "prompt": "plan the garden",
+                "status": "completed",
+                "events": len(replay),
+                "saved_in": saved_in,
+            }
+        ]
         assert client.get("/runs/nope").status_code == 404
         assert client.get("/runs/nope/events").status_code == 404
+
+
+def test_each_run_is_kept_on_disk_unless_asked_not_to():
+    with served(GARDEN) as web, web.client() as client:
+        run_id = start_run(client, "plan the garden")
+        assert web.wait_finished(run_id) == "completed"
+        saved = Path(client.get(f"/runs/{run_id}").json()["saved_in"])
+        files = saved / "files" / "garden" / "beds.md"
+        for _ in range(200):  # the workspace is written on the recorder's thread as the run ends
+            if files.exists():
+                break
+            time.sleep(0.02)
+        assert files.read_text() == GARDEN_BEDS
+        recorded = [parse_event(line) for line in (saved / "events.jsonl").read_text().splitlines()]
+        assert recorded[0].run_id == run_id and recorded[-1].status == "completed"
+        assert [t["content"] for t in json.loads((saved / "todos.json").read_text())] == [
+            "Survey the garden",
+            "Plant the tulips",
+        ]
+    with served(replace(GARDEN, save=False)) as web, web.client() as client:
+        run_id = start_run(client, "plan the garden")
+        assert web.wait_finished(run_id) == "completed"
+        assert client.get(f"/runs/{run_id}").json()["saved_in"] is None
 
 
 def test_only_the_last_finished_runs_are_kept(monkeypatch):

@@ -6,8 +6,9 @@ SSE frames, so any number of clients can follow it from the start, or resume
 after the last event they saw (``Last-Event-ID``) without missing or repeating
 one. ``/agent/stream`` ties the run to its client: when the client leaves, the
 run is cancelled. Runs started with ``POST /runs`` go on until they end or are
-cancelled with ``POST /runs/{id}/cancel``. Runs live only in memory: the last
-``KEEP_FINISHED`` finished runs are kept, older ones are forgotten.
+cancelled with ``POST /runs/{id}/cancel``. The registry keeps the last
+``KEEP_FINISHED`` finished runs for late followers; each run's session is also
+kept on disk, as the dashboard's and ``run``'s are (unless ``--no-save``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from uvicorn.logging import DefaultFormatter
 
 from deep_tui.agents import AgentError, open_session
 from deep_tui.events import Event, RunFinished, RunStarted, RunStatus
+from deep_tui.sessions import SessionRecorder
 from deep_tui.spec import AgentSpec
 from deep_tui.web.auth import TOKEN_PARAM, bearer, token_matches
 
@@ -64,9 +66,11 @@ def sse_frame(event: Event) -> bytes:
 class Run:
     """One run's events, as SSE frames indexed by ``seq``, and the task producing them."""
 
-    def __init__(self, prompt: str) -> None:
+    def __init__(self, prompt: str, recorder: SessionRecorder | None = None) -> None:
         self.id = ""
         self.prompt = prompt
+        self.recorder = recorder
+        """Keeps the run's session on disk; None with ``--no-save``."""
         self.frames: list[bytes] = []
         self.finished: RunFinished | None = None
         self.task: asyncio.Task[RunFinished] | None = None
@@ -78,7 +82,9 @@ class Run:
         return "running" if self.finished is None else self.finished.status
 
     def add(self, event: Event) -> None:
-        """The session's sink: keep the frame and wake every follower."""
+        """The session's sink: record the event, keep its frame and wake every follower."""
+        if self.recorder is not None:
+            self.recorder.record(event)
         if isinstance(event, RunStarted):
             self.id = event.run_id
             self.started.set()
@@ -120,10 +126,13 @@ class RunInfo(BaseModel):
     status: RunStatus | Literal["running"]
     events: int
     """Events so far; the next one's seq."""
+    saved_in: str | None
+    """The directory the run's session is kept in (files, todos, messages, events), if it is kept."""
 
     @classmethod
     def of(cls, run: Run) -> RunInfo:
-        return cls(run_id=run.id, prompt=run.prompt, status=run.status, events=len(run.frames))
+        saved_in = str(run.recorder.path) if run.recorder is not None else None
+        return cls(run_id=run.id, prompt=run.prompt, status=run.status, events=len(run.frames), saved_in=saved_in)
 
 
 class Runs:
@@ -151,7 +160,12 @@ class Runs:
             session = await asyncio.to_thread(open_session, self.spec)
         except AgentError as exc:
             raise HTTPException(503, f"the agent cannot be built: {exc}") from None
-        run = Run(prompt)
+        try:  # the recorder creates directories: off the loop too
+            recorder = await asyncio.to_thread(SessionRecorder, session) if self.spec.save else None
+        except OSError as exc:
+            reason = f"cannot keep the session on disk ({exc}): set DEEP_TUI_HOME or pass --no-save"
+            raise HTTPException(503, reason) from None
+        run = Run(prompt, recorder)
         run.task = asyncio.create_task(session.run(prompt, run.add, timeout=timeout or self.timeout))
         run.task.add_done_callback(lambda _: self._ended(run))
         try:
@@ -170,6 +184,10 @@ class Runs:
     def _ended(self, run: Run) -> None:
         if run.finished is not None:
             log.info("run %s %s: %d events in %.1f s", run.id, run.status, len(run.frames), run.finished.duration)
+        if run.recorder is not None:
+            run.recorder.save()
+            asyncio.get_running_loop().run_in_executor(None, run.recorder.close)  # it joins its writer thread
+            log.info("run %s saved in %s", run.id, run.recorder.path)
         finished = [r for r in self._runs.values() if r.finished is not None]
         for old in finished[: max(0, len(finished) - KEEP_FINISHED)]:
             del self._runs[old.id]
