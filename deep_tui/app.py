@@ -19,7 +19,6 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.events import Resize
 from textual.logging import TextualHandler
 from textual.reactive import var
 from textual.screen import Screen
@@ -139,6 +138,7 @@ class DeepTUI(App[None]):
         return widget
 
     def on_mount(self) -> None:
+        self.watch(self.screen, "maximized", self._fit, init=False)  # a pane back from full screen may not fit
         self.query_one(StatusBar).agent = self.spec.label
         self.query_one(TodoList).show([])
         self.set_interval(0.5, self._tick)
@@ -157,13 +157,18 @@ class DeepTUI(App[None]):
             self.query_one("#prompt", Input).focus()
         self._load()
 
-    def on_resize(self, event: Resize) -> None:
-        """Small terminals keep the output and the prompt: the left column and the tool calls give way.
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self, *_: object) -> None:
+        """Small terminals keep the output and the prompt: the left column and the tool calls give way,
+        unless the pane is the one shown full screen (a hidden widget cannot be maximized).
 
         Toggled here rather than with breakpoint classes, which restyle every widget at startup.
         """
-        self.query_one("#side").display = event.size.width >= NARROW
-        self.query_one("#calls").display = event.size.height >= SHORT
+        calls = self.query_one("#calls")
+        self.query_one("#side").display = self.size.width >= NARROW
+        calls.display = self.size.height >= SHORT or self.screen.maximized is calls
 
     # Loading the agent ----------------------------------------------------------------------
 
@@ -333,6 +338,15 @@ class DeepTUI(App[None]):
 
     # Actions -------------------------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Cancel shows dimmed while no turn runs (None: shown, not offered)."""
+        if action == "cancel_run":
+            return True if self.running else None
+        return True
+
+    def watch_status(self) -> None:
+        self.refresh_bindings()
+
     def action_cancel_run(self) -> None:
         if not self.running:
             return
@@ -364,6 +378,7 @@ class DeepTUI(App[None]):
         if self.screen.maximized is not None and self.screen.maximized is not widget:
             self.screen.minimize()
         if widget.region.area == 0:
+            widget.display = True
             self.screen.maximize(widget)
         widget.focus()
 
@@ -372,6 +387,8 @@ class DeepTUI(App[None]):
         if answer:
             self.copy_to_clipboard(answer)
             self.notify("Copied the last answer.")
+        else:
+            self.notify("There is no answer to copy yet.")
 
     @on(FileTree.FileSelected)
     def _open_file(self, event: FileTree.FileSelected) -> None:
@@ -392,7 +409,8 @@ class DeepTUI(App[None]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Cancel the run", "Stop the running turn at once", self.action_cancel_run)
+        if self.running:
+            yield SystemCommand("Cancel the run", "Stop the running turn at once", self.action_cancel_run)
         yield SystemCommand("Copy the last answer", "Copy the answer's markdown", self.action_copy_answer)
         for pane, title in PANES.items():
             yield SystemCommand(

@@ -103,10 +103,13 @@ async def test_escape_cancels_a_stream_keeps_files_and_the_next_prompt_continues
     app = DeepTUI(AgentSpec(agent=f"{AGENTS}/slow.py:streaming"), prompt="go slowly")
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: "slow3" in shown(app.query_one(OutputView)))
+        assert "Cancel the run" in [c.title for c in app.get_system_commands(app.screen)]
         await pilot.press("escape")
         await until(pilot, lambda: app.status == "cancelled", seconds=1)
         streamed = shown(app.query_one(OutputView))
         assert "■ cancelled after" in streamed
+        assert "Cancel the run" not in [c.title for c in app.get_system_commands(app.screen)]
+        assert app.check_action("cancel_run", ()) is None  # the footer shows it dimmed: nothing to cancel
         await pilot.pause(0.3)
         assert shown(app.query_one(OutputView)) == streamed  # the stream stopped
         assert app.query_one(FileTree).paths == ["/before.txt"]
@@ -201,7 +204,7 @@ async def test_keys_move_focus_between_panes_and_the_palette_offers_the_actions(
             await pilot.press(key)
             assert app.focused is not None and app.focused.id == pane
         commands = [c.title for c in app.get_system_commands(app.screen)]
-        assert {"Cancel the run", "Copy the last answer", "Focus Files", "Focus the prompt"} <= set(commands)
+        assert {"Copy the last answer", "Focus Files", "Focus the prompt"} <= set(commands)
 
 
 async def test_a_prompt_typed_while_the_agent_loads_runs_when_it_is_ready():
@@ -228,3 +231,33 @@ async def test_a_tiny_terminal_still_runs_and_shows_the_output():
         await pilot.pause()
         assert not app.query_one("#side").display
         assert "Done: Word Counter" in shown(app.query_one(OutputView))
+
+        await pilot.press("ctrl+l")  # the tool calls, hidden at this height, fill the screen
+        calls = app.query_one(ToolCallLog)
+        assert app.screen.maximized is calls and calls.region.height >= 8
+        assert shown(calls).count("✓ ") >= 8 and "/README.md" in shown(calls)
+        await pilot.press("escape")
+        assert app.screen.maximized is None and not calls.display
+
+        await pilot.press("ctrl+t")  # the todos, full screen, show every item, not their usual 45%
+        todos = app.query_one(TodoList)
+        assert app.screen.maximized is todos and todos.region.height >= 8
+        assert all(f"✔ {item}" in shown(todos) for item in ("Sketch the plan", "Document usage in the README"))
+
+
+async def test_the_output_still_shows_the_end_after_the_terminal_shrinks():
+    app = demo(prompt="build a word counter")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.status == "completed")
+        output = app.query_one(OutputView)
+        await pilot.pause()
+        assert output.is_vertical_scroll_end
+        for size in ((100, 24), (50, 15), SIZE):
+            await pilot.resize_terminal(*size)
+            await pilot.pause(0.1)
+            assert output.max_scroll_y > 0 and output.is_vertical_scroll_end, size
+
+        output.scroll_home(animate=False)  # a reader who scrolled up stays where they are
+        await pilot.resize_terminal(100, 24)
+        await pilot.pause(0.1)
+        assert output.scroll_y == 0

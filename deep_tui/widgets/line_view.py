@@ -33,6 +33,8 @@ class LineView(ScrollView):
         self._paint_width = 0
         self._pending_size: Size | None = None
         self._follow_after = False
+        self._at_end = True
+        """Whether the end was showing after the last scroll: kept, since a resize moves the end."""
 
     def set_line_count(self, lines: int, width: int = 0) -> None:
         """Resize to ``lines``; applied once after the current batch of changes, following the end
@@ -43,8 +45,17 @@ class LineView(ScrollView):
         self._pending_size = Size(width, lines)
 
     def wants_follow(self) -> bool:
-        """Whether new lines should scroll into view: by default, when the end is showing."""
-        return self.is_vertical_scroll_end
+        """Whether new lines should scroll into view: by default, when the end was showing."""
+        return self._at_end
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._at_end = new_value >= self.max_scroll_y
+
+    def on_resize(self) -> None:
+        """A view that showed its end still does after a resize (which changes where the end is)."""
+        if self._at_end:
+            self.call_after_refresh(self.scroll_end, animate=False, x_axis=False, force=True)
 
     def settle(self) -> None:
         """Apply the pending resize and scroll now (the owner calls it at the end of a batch of changes,

@@ -149,7 +149,7 @@ class ToolCallLog(LineView, can_focus=True):
         self.refresh_lines(len(self.rows) - 1)
 
     def wants_follow(self) -> bool:
-        return self.cursor < 0 and self.is_vertical_scroll_end
+        return self.cursor < 0 and super().wants_follow()
 
     # Drawing ----------------------------------------------------------------------------
 
@@ -224,10 +224,11 @@ class ToolCallLog(LineView, can_focus=True):
 
 
 def _call(record: ToolCallRecord, width: int) -> list[Segment]:
-    """``time icon tool key-argument status duration``, dropping the time and narrowing the tool on small panes."""
+    """``time icon tool key-argument status duration``; small panes drop the time, then the status word."""
     icon, mark_style, status_style = ICONS.get(record.status, ICONS["interrupted"])
     seconds = record.duration if record.duration is not None else time.monotonic() - record.started
-    right = f" {STATUS_WORDS.get(record.status, record.status):>9} {duration(seconds):>8}"
+    word = f" {STATUS_WORDS.get(record.status, record.status):>9}" if width >= 50 else ""  # narrow: the icon says it
+    right = f"{word} {duration(seconds):>8}"
     clock = f"{record.clock} " if width >= 70 else ""
     # The tool name takes at most half of what is left: on a small pane the argument says as much.
     tool_width = max(min(22, (width - len(clock) - 2 - len(right)) // 2), 6)
