@@ -14,7 +14,8 @@ KEY_ARGUMENTS = ("path", "file_path", "pattern", "command", "content", "descript
 def key_argument(tool: str, args: dict[str, object]) -> str:
     """The one argument that says what a call is about: its path, command, todo text…"""
     if tool == "write_todos" and isinstance(args.get("todos"), list):
-        return f"{len(args['todos'])} todos"  # type: ignore[arg-type]
+        count = len(args["todos"])  # type: ignore[arg-type]
+        return f"{count} {plural(count, 'todo')}"
     if tool == "update_todo_statuses" and isinstance(args.get("updates"), list):
         return ", ".join(f"{u.get('todo_id')}→{u.get('status')}" for u in args["updates"] if isinstance(u, dict))  # type: ignore[union-attr]
     if tool == "update_todo_status":
@@ -27,6 +28,11 @@ def key_argument(tool: str, args: dict[str, object]) -> str:
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             return " ".join(str(value).split())[:120]
     return ""
+
+
+def plural(n: int, word: str) -> str:
+    """``word`` as it reads after ``n``: 1 request, 2 requests."""
+    return word if n == 1 else f"{word}s"
 
 
 def tokens(n: int) -> str:

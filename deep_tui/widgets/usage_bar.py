@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from deep_tui.format import cost, duration, tokens
+from deep_tui.format import cost, duration, plural, tokens
 
 if TYPE_CHECKING:
     from deep_tui.events import Usage
@@ -32,12 +32,12 @@ class UsageBar(Widget):
         requests, tokens_in, tokens_out, calls, dollars = (
             (u.requests, u.input_tokens, u.output_tokens, u.tool_calls, u.cost) if u else (0, 0, 0, 0, None)
         )
-        turns = "turn" if self.turns == 1 else "turns"
+        turns = plural(self.turns, "turn")
         full = Text.assemble(
-            (f"{requests}", "bold"), " requests · ",
+            (f"{requests}", "bold"), f" {plural(requests, 'request')} · ",
             (tokens(tokens_in), "bold"), " in · ",
             (tokens(tokens_out), "bold"), " out · ",
-            (f"{calls}", "bold"), " tool calls · ",
+            (f"{calls}", "bold"), f" tool {plural(calls, 'call')} · ",
             "cost ", (cost(dollars), "bold"), " · ",
             (f"{self.turns}", "bold"), f" {turns} in ", (duration(self.elapsed), "bold"),
         )  # fmt: skip
@@ -48,7 +48,7 @@ class UsageBar(Widget):
             (f"{requests}", "bold"), " req · ",
             (tokens(tokens_in), "bold"), "↑ ",
             (tokens(tokens_out), "bold"), "↓ · ",
-            (f"{calls}", "bold"), " calls · ",
+            (f"{calls}", "bold"), f" {plural(calls, 'call')} · ",
             (cost(dollars), "bold"), " · ",
             (f"{self.turns}", "bold"), f" {turns} ", (duration(self.elapsed), "bold"),
         )  # fmt: skip
