@@ -126,7 +126,8 @@ def build_serve_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="deep-tui serve",
         description="Serve runs over HTTP: Server-Sent Events at /agent/stream?prompt=... and /runs, a live page "
-        "at /. With --tui, the dashboard itself in a browser. Needs: pip install 'deep-tui[web]'.",
+        "at /. With --tui, the dashboard itself in a browser. Needs the web extra: pip install 'deep-tui[web]' "
+        "(from a clone: pip install -e '.[web]').",
     )
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1); any other needs --token"
@@ -276,7 +277,10 @@ def _start_server(options: argparse.Namespace) -> int:
             from deep_tui.web.server import create_app, serve
     except ImportError as exc:
         missing = (exc.name or "a web package").split(".")[0]
-        return fail(f"serve needs the web extra ({missing} is not installed): pip install 'deep-tui[web]'")
+        return fail(
+            f"serve needs the web extra ({missing} is not installed): pip install 'deep-tui[web]' "
+            "(from a clone: pip install -e '.[web]')"
+        )
     from deep_tui.agents import AgentError, open_session
 
     spec = _spec(options)

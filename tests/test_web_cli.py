@@ -104,7 +104,8 @@ def test_serve_without_the_web_extra_says_how_to_install_it(blocked, args):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env(), timeout=60)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        f"deep-tui: error: serve needs the web extra ({blocked} is not installed): pip install 'deep-tui[web]'"
+        f"deep-tui: error: serve needs the web extra ({blocked} is not installed): pip install 'deep-tui[web]' "
+        "(from a clone: pip install -e '.[web]')"
     ]
 
 
