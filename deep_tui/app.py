@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import time
 from pathlib import Path
@@ -44,6 +45,9 @@ PaneT = TypeVar("PaneT", bound=Widget)
 
 NARROW, SHORT = 72, 20
 """Below this many columns the left column is hidden; below this many rows, the tool calls."""
+
+HANG_UP_WAIT = 5.0
+"""Seconds a run may take to record its cancel when the terminal hangs up."""
 
 FRAMES_PER_SECOND = 12
 """How often the panes take the events of a running turn: a few dozen times a second at most."""
@@ -144,9 +148,9 @@ class DeepTUI(App[None]):
         self.set_interval(0.5, self._tick)
         self.call_after_refresh(self._mount_rest)
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGHUP):  # quit as Ctrl+Q does, so the session is saved
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(signum, lambda: self.call_later(self.action_quit))
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError, AttributeError):
+            loop.add_signal_handler(signal.SIGTERM, lambda: self.call_later(self.action_quit))  # as Ctrl+Q does
+            loop.add_signal_handler(signal.SIGHUP, lambda: self.call_later(self._hang_up))
 
     def _mount_rest(self) -> None:
         """After the first frame: the two widgets slowest to set up (a Tree ~25 ms, a Button ~18 ms),
@@ -381,6 +385,18 @@ class DeepTUI(App[None]):
             widget.display = True
             self.screen.maximize(widget)
         widget.focus()
+
+    async def _hang_up(self) -> None:
+        """The terminal is gone: end the run (it records "cancelled"), keep the session, and leave at once.
+
+        Textual's own shutdown restores the terminal by writing to it; with the terminal gone its
+        writer thread has died and those writes block forever, leaving the process behind.
+        """
+        for worker in self.workers.cancel_group(self, "agent"):
+            with contextlib.suppress(WorkerCancelled, WorkerFailed, asyncio.TimeoutError):
+                await asyncio.wait_for(worker.wait(), HANG_UP_WAIT)
+        self.close_session()
+        os._exit(128 + signal.SIGHUP)
 
     def action_copy_answer(self) -> None:
         answer = self._last_output if not self.running else self.query_one(OutputView).answer_text()

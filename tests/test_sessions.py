@@ -29,6 +29,7 @@ class Terminal:
         self.home = tmp_path / "home"
         self.name = f"deep-tui-test-{os.getpid()}-{time.monotonic_ns()}"
         pidfile = tmp_path / "pid"
+        pidfile.unlink(missing_ok=True)  # a test may open several terminals
         command = " ".join(shlex.quote(a) for a in (sys.executable, "-m", "deep_tui", *args))
         # A running tmux server gives new panes its own environment, not ours: set what matters in the command.
         setup = f"unset COLUMNS LINES; export DEEP_TUI_HOME={shlex.quote(str(self.home))}; cd {shlex.quote(str(ROOT))}"
@@ -121,6 +122,27 @@ def test_a_signal_mid_run_saves_the_session(terminal, signum):
     assert (saved / "files" / "before.txt").read_text() == "written before"
     statuses = [e.status for e in events_in(saved) if e.type == "run_finished"]
     assert statuses == ["cancelled"]
+
+
+def test_closing_the_terminal_mid_run_ends_the_app_and_keeps_the_session(terminal):
+    """A hang-up with the terminal gone: nothing can be drawn any more, so nothing may wait on drawing."""
+    term = terminal("--agent", str(ROOT / "tests" / "agents" / "slow.py:streaming"), "go slowly")
+    term.wait_for(lambda: "slow5" in term.screen())
+    term.close()  # tmux closes the pane's terminal and sends SIGHUP
+    term.wait_for(term.exited, seconds=10)
+    saved = term.session_dir()
+    assert (saved / "files" / "before.txt").read_text() == "written before"
+    assert [e.status for e in events_in(saved) if e.type == "run_finished"] == ["cancelled"]
+
+
+def test_closing_the_terminal_at_startup_leaves_no_process_behind(terminal):
+    """Textual's shutdown used to block on writes to the vanished terminal about half the time here."""
+    for delay in (0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.2, 0.4):  # the hang needed the close at the wrong moment
+        term = terminal()
+        term.wait_for(lambda term=term: "deep-tui ·" in term.screen())
+        time.sleep(delay)
+        term.close()
+        term.wait_for(term.exited, seconds=10)
 
 
 def test_kill_9_keeps_every_event_up_to_the_last(terminal):
