@@ -342,15 +342,6 @@ class DeepTUI(App[None]):
 
     # Actions -------------------------------------------------------------------------------------
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Cancel shows dimmed while no turn runs (None: shown, not offered)."""
-        if action == "cancel_run":
-            return True if self.running else None
-        return True
-
-    def watch_status(self) -> None:
-        self.refresh_bindings()
-
     def action_cancel_run(self) -> None:
         if not self.running:
             return
