@@ -356,15 +356,18 @@ class DeepTUI(App[None]):
         """Save the session one last time and finish writing it; where it is, if it was kept."""
         if self.recorder is None:
             return None
-        self.recorder.save()
         path, self.recorder = self.recorder.close(), None
         return path
 
+    async def _stop_run(self, within: float | None = None) -> None:
+        """Cancel the running turn and wait (up to ``within`` seconds) until it has recorded that it was."""
+        for worker in self.workers.cancel_group(self, "agent"):
+            with contextlib.suppress(WorkerCancelled, WorkerFailed, asyncio.TimeoutError):
+                await asyncio.wait_for(worker.wait(), within)
+
     async def action_quit(self) -> None:
         """Cancel the running turn, let it record that it was cancelled, then quit (the command line saves)."""
-        for worker in self.workers.cancel_group(self, "agent"):
-            with contextlib.suppress(WorkerCancelled, WorkerFailed):
-                await worker.wait()
+        await self._stop_run()
         self.exit()
 
     def action_focus_pane(self, pane: str) -> None:
@@ -383,9 +386,7 @@ class DeepTUI(App[None]):
         Textual's own shutdown restores the terminal by writing to it; with the terminal gone its
         writer thread has died and those writes block forever, leaving the process behind.
         """
-        for worker in self.workers.cancel_group(self, "agent"):
-            with contextlib.suppress(WorkerCancelled, WorkerFailed, asyncio.TimeoutError):
-                await asyncio.wait_for(worker.wait(), HANG_UP_WAIT)
+        await self._stop_run(within=HANG_UP_WAIT)
         self.close_session()
         os._exit(128 + signal.SIGHUP)
 

@@ -211,7 +211,6 @@ def _run(options: argparse.Namespace) -> int:
         recorder = SessionRecorder(session) if options.save else None
         code = asyncio.run(run_headless(session, prompt, out, recorder, as_json=options.json, timeout=options.timeout))
     if recorder is not None:
-        recorder.save()
         _saved(recorder.close())
     return code
 

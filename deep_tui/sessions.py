@@ -71,7 +71,11 @@ class SessionRecorder:
         self._queue.put(self.session.snapshot())
 
     def close(self, timeout: float = 10.0) -> Path:
-        """Finish writing (a last ``save`` first, if wanted) and return the session's directory."""
+        """Save the session a last time, finish writing and return its directory.
+
+        The last snapshot is taken in the calling thread: call it once the session has stopped running.
+        """
+        self.save()
         self._queue.put(None)
         self._thread.join(timeout)
         return self.path

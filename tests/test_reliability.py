@@ -183,7 +183,6 @@ async def test_odd_paths_are_reported_shown_and_saved(tmp_path):
     events = await collect(session)
     assert sorted(c.path for e in of_type(events, "files_changed") for c in e.changes) == sorted(ODD_PATHS)
     recorder = SessionRecorder(session, tmp_path)
-    recorder.save()
     path = recorder.close()
     for name in ODD_PATHS[:3] + ODD_PATHS[4:]:
         assert (path / "files" / name.lstrip("/")).read_text() == f"content of {name}"
@@ -234,7 +233,6 @@ async def test_secrets_from_the_environment_are_masked_in_events_and_saves(monke
     events = await collect(session)
     for event in events:
         recorder.record(event)
-    recorder.save()
     path = recorder.close()
     preview = next(e.preview for e in of_type(events, "tool_call_finished") if e.tool == "leaky_tool")
     assert preview == f"token is {MASK}"

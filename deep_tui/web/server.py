@@ -184,8 +184,7 @@ class Runs:
     def _ended(self, run: Run) -> None:
         if run.finished is not None:
             log.info("run %s %s: %d events in %.1f s", run.id, run.status, len(run.frames), run.finished.duration)
-        if run.recorder is not None:
-            run.recorder.save()
+        if run.recorder is not None:  # the run has ended: its last snapshot may be taken off the loop
             asyncio.get_running_loop().run_in_executor(None, run.recorder.close)  # it joins its writer thread
             log.info("run %s saved in %s", run.id, run.recorder.path)
         finished = [r for r in self._runs.values() if r.finished is not None]
