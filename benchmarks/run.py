@@ -380,27 +380,30 @@ def first_frames(commands: dict[str, tuple[str, str]], runs: int) -> dict[str, f
     falls on all of them alike.
     """
     times: dict[str, list[float]] = {name: [] for name in commands}
-    for n in range(runs):
-        for name, (command, marker) in commands.items():
-            session = f"deeptui-bench-{os.getpid()}-{name}-{n}"
-            started = time.perf_counter()
-            # A running tmux server gives new panes its own environment: unset the size it may carry.
-            pane = f"unset COLUMNS LINES; cd {ROOT}; exec {command}"
-            subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", pane], check=True)
-            try:
-                while (
-                    marker
-                    not in subprocess.run(
-                        ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True, check=False
-                    ).stdout
-                ):
-                    if time.perf_counter() - started > 30:
-                        raise TimeoutError(f"{marker!r} never appeared")
-                    time.sleep(0.005)
-                times[name].append(time.perf_counter() - started)
-            finally:
-                subprocess.run(["tmux", "kill-session", "-t", session], check=False)
-            time.sleep(0.3)
+    with tempfile.TemporaryDirectory(prefix="deeptui-tmux-") as sockets:
+        for n in range(runs):
+            for name, (command, marker) in commands.items():
+                session = f"{name}-{n}"
+                # A tmux server per run, as a shared one that exits with its last session can refuse the next.
+                tmux = ["tmux", "-S", os.path.join(sockets, session)]
+                started = time.perf_counter()
+                # The pane must size itself from tmux, not from a size in the environment.
+                pane = f"unset COLUMNS LINES; cd {ROOT}; exec {command}"
+                subprocess.run([*tmux, "new-session", "-d", "-s", session, "-x", "120", "-y", "40", pane], check=True)
+                try:
+                    while (
+                        marker
+                        not in subprocess.run(
+                            [*tmux, "capture-pane", "-p", "-t", session], capture_output=True, text=True, check=False
+                        ).stdout
+                    ):
+                        if time.perf_counter() - started > 30:
+                            raise TimeoutError(f"{marker!r} never appeared")
+                        time.sleep(0.005)
+                    times[name].append(time.perf_counter() - started)
+                finally:
+                    subprocess.run([*tmux, "kill-server"], check=False)
+                time.sleep(0.3)
     return {name: statistics.median(values) for name, values in times.items()}
 
 

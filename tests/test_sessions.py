@@ -28,13 +28,16 @@ class Terminal:
     def __init__(self, tmp_path: Path, *args: str) -> None:
         self.home = tmp_path / "home"
         self.name = f"deep-tui-test-{os.getpid()}-{time.monotonic_ns()}"
+        # A tmux server of its own: a shared server exits when its last session is killed, and a test starting
+        # in that instant fails with "server exited unexpectedly".
+        self.tmux = ["tmux", "-S", str(tmp_path / f"{time.monotonic_ns()}.tmux")]
         pidfile = tmp_path / "pid"
         pidfile.unlink(missing_ok=True)  # a test may open several terminals
         command = " ".join(shlex.quote(a) for a in (sys.executable, "-m", "deep_tui", *args))
-        # A running tmux server gives new panes its own environment, not ours: set what matters in the command.
+        # The pane's shell sets what matters itself, whatever environment tmux hands it.
         setup = f"unset COLUMNS LINES; export DEEP_TUI_HOME={shlex.quote(str(self.home))}; cd {shlex.quote(str(ROOT))}"
         # The shell stays after deep-tui exits, so what it prints then stays on the screen.
-        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", "200", "-y", "50",
+        subprocess.run([*self.tmux, "new-session", "-d", "-s", self.name, "-x", "200", "-y", "50",
                         f"{setup}; echo $$ > {pidfile}; {command}; sleep 60"], check=True)  # fmt: skip
         self.wait_for(lambda: pidfile.exists() and pidfile.read_text().strip())
         shell = pidfile.read_text().strip()
@@ -42,7 +45,8 @@ class Terminal:
         self.pid = int(subprocess.run(["pgrep", "-P", shell], capture_output=True, text=True).stdout.split()[0])
 
     def screen(self) -> str:
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True).stdout
+        shown = subprocess.run([*self.tmux, "capture-pane", "-p", "-t", self.name], capture_output=True, text=True)
+        return shown.stdout
 
     def wait_for(self, condition, seconds: float = 30) -> None:
         deadline = time.monotonic() + seconds
@@ -52,7 +56,7 @@ class Terminal:
             time.sleep(0.05)
 
     def keys(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+        subprocess.run([*self.tmux, "send-keys", "-t", self.name, *keys], check=True)
 
     def exited(self) -> bool:
         try:
@@ -67,7 +71,7 @@ class Terminal:
         return sessions[0]
 
     def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], check=False)
+        subprocess.run([*self.tmux, "kill-server"], check=False)
 
 
 @pytest.fixture
