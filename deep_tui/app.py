@@ -14,7 +14,7 @@ import os
 import signal
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -31,6 +31,7 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 from deep_tui.format import duration
 from deep_tui.messages import AgentEvents
 from deep_tui.quiet import quiet_libraries
+from deep_tui.signals import ending_on_signals
 from deep_tui.spec import AgentSpec
 from deep_tui.widgets import FileTree, OutputView, StatusBar, TodoList, ToolCallLog, UsageBar
 
@@ -48,6 +49,9 @@ NARROW, SHORT = 72, 20
 
 HANG_UP_WAIT = 5.0
 """Seconds a run may take to record its cancel when the terminal hangs up."""
+
+STUCK_GRACE = HANG_UP_WAIT + 3
+"""Seconds after ``kill`` or a hang-up by which the app must have ended; then it saves what it can and exits."""
 
 FRAMES_PER_SECOND = 12
 """How often the panes take the events of a running turn: a few dozen times a second at most."""
@@ -121,6 +125,16 @@ class DeepTUI(App[None]):
         """Seconds the finished turns took."""
         self._last_output = ""
 
+    async def run_async(self, **options: Any) -> None:
+        """Run until quit. ``kill`` quits as Ctrl+Q does, a closed terminal as ``_hang_up`` does, and
+        either ends the process, session kept, even if the app is stuck."""
+        endings = {signal.SIGTERM: lambda: self.call_later(self.action_quit)}
+        if hasattr(signal, "SIGHUP"):
+            endings[signal.SIGHUP] = lambda: self.call_later(self._hang_up)
+        loop = asyncio.get_running_loop()
+        with ending_on_signals(loop, endings, grace=STUCK_GRACE, last_resort=self.close_session):
+            return await super().run_async(**options)
+
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status").data_bind(
             status=DeepTUI.status, node=DeepTUI.node, step=DeepTUI.step, elapsed=DeepTUI.elapsed
@@ -147,10 +161,6 @@ class DeepTUI(App[None]):
         self.query_one(TodoList).show([])
         self.set_interval(0.5, self._tick)
         self.call_after_refresh(self._mount_rest)
-        loop = asyncio.get_running_loop()
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError, AttributeError):
-            loop.add_signal_handler(signal.SIGTERM, lambda: self.call_later(self.action_quit))  # as Ctrl+Q does
-            loop.add_signal_handler(signal.SIGHUP, lambda: self.call_later(self._hang_up))
 
     def _mount_rest(self) -> None:
         """After the first frame: the two widgets slowest to set up (a Tree ~25 ms, a Button ~18 ms),

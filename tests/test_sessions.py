@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from deep_tui.app import STUCK_GRACE
 from deep_tui.demo import Topic, readme
 from deep_tui.events import parse_event
 
@@ -137,6 +138,21 @@ def test_closing_the_terminal_mid_run_ends_the_app_and_keeps_the_session(termina
     saved = term.session_dir()
     assert (saved / "files" / "before.txt").read_text() == "written before"
     assert [e.status for e in events_in(saved) if e.type == "run_finished"] == ["cancelled"]
+
+
+@pytest.mark.parametrize("ending", ["SIGTERM", "closed terminal"])
+def test_a_stuck_app_still_ends_and_keeps_the_session(terminal, tmp_path, ending):
+    """An agent's tool blocks the event loop, so the app cannot handle the signal itself."""
+    marker = tmp_path / "frozen"
+    term = terminal("--agent", str(ROOT / "tests" / "agents" / "slow.py:frozen"), str(marker))
+    term.wait_for(marker.exists)
+    if ending == "SIGTERM":
+        os.kill(term.pid, signal.SIGTERM)
+    else:
+        term.close()
+    term.wait_for(term.exited, seconds=STUCK_GRACE + 10)  # the tool would block for two minutes
+    files = term.session_dir() / "files"
+    assert (files / "before.txt").read_text() == "written before"
 
 
 def test_closing_the_terminal_at_startup_leaves_no_process_behind(terminal):

@@ -1,12 +1,16 @@
 """Deep agents that are slow on purpose, for cancel tests.
 
-Both write ``/before.txt`` first. ``build`` then starts a one-minute tool;
-``streaming`` streams text for ever. A prompt of "finish" makes either answer at
-once, so a test can check that the session goes on after a cancel.
+All write ``/before.txt`` first. ``build`` then starts a one-minute tool;
+``streaming`` streams text for ever; ``frozen`` calls a tool that blocks the
+event loop for two minutes, having first created the file its prompt names. A
+prompt of "finish" makes any of them answer at once, so a test can check that
+the session goes on after a cancel.
 """
 
 import asyncio
 import json
+import time
+from pathlib import Path
 
 from pydantic_ai.messages import ModelRequest, ModelResponse, UserPromptPart
 from pydantic_ai.models.function import DeltaToolCall, FunctionModel
@@ -19,6 +23,13 @@ async def long_build(target: str) -> str:
     """A build that takes a minute."""
     await asyncio.sleep(60)
     return f"built {target}"
+
+
+async def freeze(marker: str) -> str:
+    """Blocks the whole event loop, as a careless tool can."""
+    Path(marker).touch()
+    time.sleep(120)
+    return "thawed"
 
 
 def _since_prompt(messages) -> tuple[str, int]:
@@ -46,7 +57,9 @@ def _model(second_call: str | None) -> FunctionModel:
                     "write_file", json.dumps({"path": "/before.txt", "content": "written before"}), tool_call_id="w"
                 )
             }
-            if second_call:
+            if second_call == "freeze":
+                yield {1: DeltaToolCall(second_call, json.dumps({"marker": prompt}), tool_call_id="b")}
+            elif second_call:
                 yield {1: DeltaToolCall(second_call, json.dumps({"target": "all"}), tool_call_id="b")}
             return
         n = 0
@@ -66,3 +79,8 @@ def build():
 def streaming():
     """Writes a file, then streams text for ever."""
     return create_deep_agent(model=_model(None), **FEATURES)
+
+
+def frozen():
+    """Writes a file, then blocks the event loop in a tool."""
+    return create_deep_agent(model=_model("freeze"), tools=[freeze], **FEATURES)
