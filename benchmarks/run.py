@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import compileall
 import json
 import os
 import platform
@@ -456,6 +457,9 @@ def measure(size: Sizes) -> list[Row]:
 
     if shutil.which("tmux"):
         say("first frame (tmux)…")
+        # As a regular `pip install` leaves it: without bytecode (an editable install with
+        # PYTHONDONTWRITEBYTECODE=1, as on this machine) every start would compile deep-tui's source again.
+        compileall.compile_dir(ROOT / "deep_tui", quiet=1)
         bare_script = ROOT / "benchmarks" / ".bare_app.py"
         bare_script.write_text(BARE_APP)
         try:
