@@ -59,8 +59,8 @@ def ending_on_signals(
     try:
         yield
     finally:
-        left.set()
-        signal.set_wakeup_fd(before_fd)
+        signal.set_wakeup_fd(before_fd)  # first, so that no signal is written to a pipe the watcher has closed
         for signum, handler in before.items():
             signal.signal(signum, handler)
+        left.set()
         os.close(write)  # the watcher, still waiting for a signal, reads the end of the pipe
