@@ -54,7 +54,8 @@ STUCK_GRACE = HANG_UP_WAIT + 3
 """Seconds after ``kill`` or a hang-up by which the app must have ended; then it saves what it can and exits."""
 
 FRAMES_PER_SECOND = 12
-"""How often the panes take the events of a running turn: a few dozen times a second at most."""
+"""How often the panes take the events of a running turn: often enough to look live; each frame of a busy
+run costs ~8 ms of the loop the agent runs on (see docs/performance.md)."""
 
 PANES = {"todos": "Todos", "files": "Files", "output": "Output", "calls": "Tool calls"}
 

@@ -230,12 +230,11 @@ def test_each_run_is_kept_on_disk_unless_asked_not_to():
         run_id = start_run(client, "plan the garden")
         assert web.wait_finished(run_id) == "completed"
         saved = Path(client.get(f"/runs/{run_id}").json()["saved_in"])
-        files = saved / "files" / "garden" / "beds.md"
-        for _ in range(200):  # the workspace is written on the recorder's thread as the run ends
-            if files.exists():
+        for _ in range(200):  # the recorder's thread saves as the run ends; session.json is the last file it writes
+            if (saved / "session.json").exists():
                 break
             time.sleep(0.02)
-        assert files.read_text() == GARDEN_BEDS
+        assert (saved / "files" / "garden" / "beds.md").read_text() == GARDEN_BEDS
         recorded = [parse_event(line) for line in (saved / "events.jsonl").read_text().splitlines()]
         assert recorded[0].run_id == run_id and recorded[-1].status == "completed"
         assert [t["content"] for t in json.loads((saved / "todos.json").read_text())] == [
