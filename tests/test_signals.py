@@ -12,7 +12,7 @@ import pytest
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 SCRIPT = """
-import asyncio, os, signal, sys, time
+import asyncio, signal, sys, time
 from deep_tui.signals import ending_on_signals
 
 def say(text):
