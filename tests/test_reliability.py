@@ -95,7 +95,10 @@ async def test_the_dashboard_stays_usable_with_a_ten_megabyte_result():
 
 CANCEL_POINTS: dict[str, Callable[[list], bool]] = {
     "mid-delta": lambda events: text_of(events).startswith("one two"),
-    "between nodes": lambda events: any(e.type == "node_entered" and e.node == "CallToolsNode" for e in events),
+    # The second model request: the first response's tools have all run, the next response has not come.
+    "between nodes": lambda events: any(
+        e.type == "node_entered" and e.node == "ModelRequestNode" and e.step > 2 for e in events
+    ),
     "mid-tool": lambda events: any(e.type == "files_changed" for e in events),
     "parallel calls": lambda events: len(of_type(events, "tool_call_started")) == 5,  # all three slow calls
 }
