@@ -307,7 +307,9 @@ class DeepTUI(App[None]):
             elif isinstance(event, ToolCallStarted):
                 calls.call_started(event.call_id, event.tool, event.args)
             elif isinstance(event, ToolCallFinished):
-                calls.call_finished(event.call_id, event.outcome, event.duration, event.preview, event.size)
+                calls.call_finished(
+                    event.call_id, event.outcome, event.duration, event.preview, event.size, event.traceback
+                )
             elif isinstance(event, TodosChanged):
                 self.query_one(TodoList).show(event.todos)
             elif isinstance(event, FilesChanged):

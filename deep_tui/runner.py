@@ -95,6 +95,9 @@ watches the spend and cancels."""
 ERROR_LIMIT = 500
 """Characters of an error message kept in a failed run's event."""
 
+_CUT_MESSAGE = "… (the rest of the message is left out)\n"
+_CUT_FRAMES = "… (earlier frames are left out)\n"
+
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -490,16 +493,24 @@ def _functions_in(exc: BaseException) -> frozenset[str]:
 
 
 def _traceback(exc: BaseException, turn: _Turn) -> str:
-    """The traceback of the error a tool raised, masked, cut to its last ``TRACEBACK_LIMIT`` characters.
+    """The traceback of the error a tool raised, masked, in at most ``TRACEBACK_LIMIT`` characters.
 
-    The end is what matters: the tool's own frames and the error come last, after pydantic-ai's.
+    What matters comes last (the tool's own frames, then the error), so the frames are cut from the
+    start; a huge message is cut from its end first, so it cannot push the frames out.
     """
-    text = turn.clean("".join(traceback.format_exception(exc)))
-    if len(text) <= TRACEBACK_LIMIT:
-        return text
-    kept = text[-TRACEBACK_LIMIT:]
-    kept = kept[kept.find("\n") + 1 :]  # from a whole line
-    return f"… ({len(text) - len(kept):,} characters before this are left out)\n{kept}"
+    report = traceback.TracebackException.from_exception(exc)
+    whole = turn.clean("".join(report.format()))
+    error = turn.clean("".join(report.format_exception_only()))
+    frames = whole[: -len(error)] if error and whole.endswith(error) else whole
+    if len(frames) == len(whole):
+        error = ""
+    if len(error) > TRACEBACK_LIMIT // 4:
+        error = error[: TRACEBACK_LIMIT // 4 - len(_CUT_MESSAGE)] + _CUT_MESSAGE
+    room = TRACEBACK_LIMIT - len(error) - len(_CUT_FRAMES)
+    if len(frames) > room + len(_CUT_FRAMES):
+        kept = frames[-room:]
+        frames = _CUT_FRAMES + kept[kept.find("\n") + 1 :]  # from a whole line
+    return frames + error
 
 
 def _node_name(node: Any) -> NodeName:
