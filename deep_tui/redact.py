@@ -106,6 +106,8 @@ class StreamRedactor:
 
     def flush(self) -> str:
         """Whatever is held back, masked; the stream may go on afterwards as a new text."""
+        if not self._pending:
+            return ""
         text, self._pending = self._pending, ""
         return redact(text, self._known)
 

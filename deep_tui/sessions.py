@@ -29,6 +29,7 @@ later saves go on.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import os
@@ -268,7 +269,8 @@ class SessionRecorder:
 def _private_directory(path: Path) -> None:
     """Create ``path`` (and its parents) if needed, and make it the owner's alone."""
     path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIRECTORY)
-    os.chmod(path, PRIVATE_DIRECTORY)
+    with contextlib.suppress(OSError):  # one made earlier and shared on purpose (not ours to change) still works
+        os.chmod(path, PRIVATE_DIRECTORY)
 
 
 def _make_directories(root: Path, directory: Path) -> None:
