@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import logging
 import random
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from pydantic_deep import DeepAgentDeps
 from scripted import collect, of_type, plain_session, text_of
 
 from deep_tui.events import parse_event
-from deep_tui.redact import MASK, StreamRedactor, json_forms, redact
+from deep_tui.redact import MASK, RedactingFilter, StreamRedactor, json_forms, redact
 from deep_tui.runner import Session
 from deep_tui.sessions import SessionRecorder
 
@@ -201,3 +203,20 @@ async def test_prompt_arguments_results_and_errors_are_masked(keys, tmp_path, mo
     for name in ("events.jsonl", "messages.json", "session.json", "todos.json", "workspace.json"):
         content = (saved / name).read_text(encoding="utf-8")
         assert not any(form in content for form in json_forms((KEY, secret))), name
+
+
+def test_a_logged_traceback_is_masked(keys):
+    logger = logging.getLogger("deep_tui.test_redact")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingFilter())
+    logger.addHandler(handler)
+    try:
+        try:
+            raise RuntimeError(f"the provider said {KEY}")
+        except RuntimeError:
+            logger.exception("failed with %s", KEY)
+    finally:
+        logger.removeHandler(handler)
+    assert KEY not in stream.getvalue()
+    assert f"failed with {MASK}" in stream.getvalue() and f"RuntimeError: the provider said {MASK}" in stream.getvalue()
