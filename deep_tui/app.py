@@ -13,7 +13,6 @@ import contextlib
 import os
 import signal
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from textual import on, work
@@ -196,6 +195,10 @@ class DeepTUI(App[None]):
             self.exit(return_code=2)
             return
         self.session, self.recorder = opened
+        if self.recorder is not None:  # notify is thread-safe: the recorder reports from its writer thread
+            self.recorder.on_error = lambda problem: self.notify(
+                problem, title="Not saved", severity="error", timeout=30, markup=False
+            )
         self.status = "idle"
         if self._queued:
             prompt, self._queued = self._queued, None
@@ -304,7 +307,9 @@ class DeepTUI(App[None]):
             elif isinstance(event, ToolCallStarted):
                 calls.call_started(event.call_id, event.tool, event.args)
             elif isinstance(event, ToolCallFinished):
-                calls.call_finished(event.call_id, event.outcome, event.duration, event.preview, event.size)
+                calls.call_finished(
+                    event.call_id, event.outcome, event.duration, event.preview, event.size, event.traceback
+                )
             elif isinstance(event, TodosChanged):
                 self.query_one(TodoList).show(event.todos)
             elif isinstance(event, FilesChanged):
@@ -363,12 +368,12 @@ class DeepTUI(App[None]):
     def _cancel_pressed(self) -> None:
         self.action_cancel_run()
 
-    def close_session(self) -> Path | None:
-        """Save the session one last time and finish writing it; where it is, if it was kept."""
-        if self.recorder is None:
-            return None
-        path, self.recorder = self.recorder.close(), None
-        return path
+    def close_session(self) -> SessionRecorder | None:
+        """Save the session one last time and finish writing it; its recorder (where and how it went), if kept."""
+        recorder, self.recorder = self.recorder, None
+        if recorder is not None:
+            recorder.close()
+        return recorder
 
     async def _stop_run(self, within: float | None = None) -> None:
         """Cancel the running turn and wait (up to ``within`` seconds) until it has recorded that it was."""

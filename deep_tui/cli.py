@@ -13,9 +13,12 @@ import socket
 import sys
 import threading
 from collections.abc import Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deep_tui.spec import AgentSpec
+
+if TYPE_CHECKING:
+    from deep_tui.sessions import SessionRecorder
 
 USAGE_ERROR = 2
 COMMANDS = ("run", "serve")
@@ -211,7 +214,8 @@ def _run(options: argparse.Namespace) -> int:
         recorder = SessionRecorder(session) if options.save else None
         code = asyncio.run(run_headless(session, prompt, out, recorder, as_json=options.json, timeout=options.timeout))
     if recorder is not None:
-        _saved(recorder.close())
+        recorder.close()
+    _saved(recorder)
     return code
 
 
@@ -309,9 +313,16 @@ def _dashboard(options: argparse.Namespace) -> int:
     return app.return_code or 0
 
 
-def _saved(path: Path | None) -> None:
-    if path is not None:
-        print(f"deep-tui: session saved in {path}", file=sys.stderr)
+def _saved(recorder: SessionRecorder | None) -> None:
+    """Where the session was saved, or what of it could not be."""
+    if recorder is None:
+        return
+    if not recorder.problems:
+        print(f"deep-tui: session saved in {recorder.path}", file=sys.stderr)
+        return
+    print(f"deep-tui: the session in {recorder.path} was not saved in full:", file=sys.stderr)
+    for problem in recorder.problems[-5:]:
+        print(f"  {problem}", file=sys.stderr)
 
 
 if __name__ == "__main__":

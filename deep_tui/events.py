@@ -9,6 +9,7 @@ without a screen, and a recording replays into any view.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -127,6 +128,8 @@ class ToolCallFinished(BaseEvent):
     """The full result's length in characters."""
     duration: float = 0.0
     """Seconds from the call event to its result (or to the end of the run)."""
+    traceback: str | None = None
+    """For a call whose tool raised: the end of the Python traceback (``TRACEBACK_LIMIT`` characters)."""
 
 
 class TodosChanged(BaseEvent):
@@ -172,6 +175,21 @@ Event = Annotated[
 
 PREVIEW_LIMIT = 2000
 """Characters of a tool result kept in its event; the full size is in ``size``."""
+
+TRACEBACK_LIMIT = 8192
+"""Characters of a failed tool's traceback kept in its event: the end, where the tool raised."""
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def json_safe(text: str) -> str:
+    """``text`` with lone surrogates (which JSON cannot carry) replaced by U+FFFD.
+
+    A tool can put them in a path, a result or an error message (``os.fsdecode`` of a name
+    that is not UTF-8); an event holding one could not be printed, streamed or saved.
+    """
+    return _SURROGATES.sub("\ufffd", text) if _SURROGATES.search(text) else text
+
 
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 

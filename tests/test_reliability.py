@@ -91,6 +91,22 @@ async def test_the_dashboard_stays_usable_with_a_ten_megabyte_result():
         assert app.query_one("#prompt", Input).value == ""  # the submit was taken
 
 
+async def test_the_tool_detail_shows_where_the_tool_raised():
+    app = DeepTUI(AgentSpec(demo_speed=0))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.session is not None)
+        app.session = plain_session([("tool", "boom", {})], tools=[boom])
+        await submit(pilot, "go")
+        await until(pilot, lambda: app.status == "failed")
+        log = app.query_one(ToolCallLog)
+        log.focus()
+        await pilot.press("end", "enter")
+        await until(pilot, lambda: isinstance(app.screen, ToolDetail))
+        trace = shown(app.screen.query_one("#detail-traceback"))
+        assert f"line {boom.__code__.co_firstlineno + 2}, in boom" in trace
+        assert 'raise OSError("disk full")' in trace and "OSError: disk full" in trace
+
+
 # Cancel anywhere ------------------------------------------------------------------------------------
 
 CANCEL_POINTS: dict[str, Callable[[list], bool]] = {

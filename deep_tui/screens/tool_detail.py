@@ -1,4 +1,4 @@
-"""One tool call in full: its arguments and its result."""
+"""One tool call in full: its arguments, its result and, for a tool that raised, its traceback."""
 
 from __future__ import annotations
 
@@ -54,6 +54,9 @@ class ToolDetail(ModalScreen[None]):
                 )
                 yield Static(Text(f"\nResult ({size(record.size)})", style="bold underline"))
                 yield Static(self._result(), id="detail-result")
+                if record.traceback:
+                    yield Static(Text("\nTraceback", style="bold underline"))
+                    yield Static(Text(record.traceback, style="dim"), id="detail-traceback")
         yield Footer()
 
     def _result(self) -> Text:

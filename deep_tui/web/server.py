@@ -32,6 +32,7 @@ from uvicorn.logging import DefaultFormatter
 
 from deep_tui.agents import AgentError, open_session
 from deep_tui.events import Event, RunFinished, RunStarted, RunStatus
+from deep_tui.redact import RedactingFilter, redact
 from deep_tui.sessions import SessionRecorder
 from deep_tui.spec import AgentSpec
 from deep_tui.web.auth import TOKEN_PARAM, bearer, token_matches
@@ -68,7 +69,7 @@ class Run:
 
     def __init__(self, prompt: str, recorder: SessionRecorder | None = None) -> None:
         self.id = ""
-        self.prompt = prompt
+        self.prompt = redact(prompt)  # as listings show it, like the run_started event
         self.recorder = recorder
         """Keeps the run's session on disk; None with ``--no-save``."""
         self.frames: list[bytes] = []
@@ -174,7 +175,7 @@ class Runs:
             run.task.cancel()  # our client left before it had the id: nobody could follow or cancel it
             raise
         self._runs[run.id] = run
-        log.info("run %s started: %r", run.id, prompt[:60])
+        log.info("run %s started: %r", run.id, redact(prompt)[:60])  # masked before it is cut
         return run
 
     def cancel_all(self) -> None:
@@ -185,11 +186,19 @@ class Runs:
         if run.finished is not None:
             log.info("run %s %s: %d events in %.1f s", run.id, run.status, len(run.frames), run.finished.duration)
         if run.recorder is not None:  # the run has ended: its last snapshot may be taken off the loop
-            asyncio.get_running_loop().run_in_executor(None, run.recorder.close)  # it joins its writer thread
-            log.info("run %s saved in %s", run.id, run.recorder.path)
+            asyncio.get_running_loop().run_in_executor(None, _close, run.id, run.recorder)
         finished = [r for r in self._runs.values() if r.finished is not None]
         for old in finished[: max(0, len(finished) - KEEP_FINISHED)]:
             del self._runs[old.id]
+
+
+def _close(run_id: str, recorder: SessionRecorder) -> None:
+    """Finish saving a run (this waits for its last save), then say where, or that it was not saved in full."""
+    recorder.close()
+    if recorder.problems:  # the recorder has logged each problem as it happened
+        log.warning("run %s was not saved in full in %s", run_id, recorder.path)
+    else:
+        log.info("run %s saved in %s", run_id, recorder.path)
 
 
 class EventStream(StreamingResponse):
@@ -329,6 +338,7 @@ def serve(app: FastAPI, host: str, port: int) -> None:
     """Serve ``app`` with uvicorn until Ctrl+C or SIGTERM, logging one line per run start and end."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(DefaultFormatter("%(levelprefix)s %(message)s"))
+    handler.addFilter(RedactingFilter())
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     log.propagate = False

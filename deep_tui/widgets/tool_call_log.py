@@ -63,6 +63,8 @@ class ToolCallRecord:
     duration: float | None = None
     preview: str = ""
     size: int = 0
+    traceback: str | None = None
+    """Where the tool raised, for a failed call."""
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,9 @@ class ToolCallLog(LineView, can_focus=True):
         self._running_rows.add(len(self.rows))
         self._append(record)
 
-    def call_finished(self, call_id: str, outcome: str, seconds: float, preview: str, size: int) -> None:
+    def call_finished(
+        self, call_id: str, outcome: str, seconds: float, preview: str, size: int, traceback: str | None = None
+    ) -> None:
         row = self._index.get(call_id)
         if row is None:
             return
@@ -140,6 +144,7 @@ class ToolCallLog(LineView, can_focus=True):
         assert isinstance(record, ToolCallRecord)
         record.status, record.duration, record.size = outcome, seconds, size
         record.preview = preview[:KEPT_PREVIEW]
+        record.traceback = traceback
         self._running_rows.discard(row)
         self.refresh_lines(row)
 
