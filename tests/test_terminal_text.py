@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from agents.escapes import ESCAPES
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.screen import Screen
@@ -20,7 +21,6 @@ from deep_tui.screens.tool_detail import ToolDetail
 from deep_tui.spec import AgentSpec
 from deep_tui.terminal_text import VisibleLogs, json_visible, visible
 from deep_tui.widgets import FileTree, OutputView, StatusBar, TodoList, ToolCallLog
-from tests.agents.escapes import ESCAPES
 
 AGENTS = Path(__file__).parent / "agents"
 RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
