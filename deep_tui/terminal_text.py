@@ -8,10 +8,11 @@ controls and DEL become their Unicode control pictures (``␛``, ``␇``, ``␡`
 controls their ``\\x9b`` spelling, so the user sees that something was there.
 A CRLF line ending is a line ending, not a control: it becomes a newline.
 
-It runs on every streamed delta. Measured on one core (``python -m
-benchmarks.run`` reports it as "terminal text"): about 10 ms per MB of clean
-text, ASCII or not, and under 60 ms per MB when one character in eight is a
-control; a short delta costs about 1 µs.
+It runs on every streamed delta, so clean text costs one regex search: about
+9 ms per MB, ASCII or not, where ``str.translate`` of the same table takes
+140 ms as soon as the text is not ASCII; text with a control in every eight
+characters takes about 40 ms per MB (``benchmarks/run.py``, "agent text made
+terminal-safe", on the 2-core machine of docs/performance.md).
 """
 
 from __future__ import annotations
