@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import re
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -43,13 +42,11 @@ from deep_tui.events import (
     ToolCallStarted,
 )
 from deep_tui.format import key_argument, usage_rows
+from deep_tui.markdown_blocks import MarkdownBlocks
 from deep_tui.quiet import quiet_libraries
 from deep_tui.runner import Session
 from deep_tui.sessions import SessionRecorder
 from deep_tui.terminal_text import json_visible, visible
-
-FENCE = re.compile(r"^\s{0,3}(```|~~~)")
-"""A line opening or closing a fenced code block, inside which a blank line does not end a block."""
 
 REFRESH_PER_SECOND = 12
 """Redraws of the live display a second."""
@@ -179,33 +176,6 @@ class AnswerOnly:
             with contextlib.suppress(BrokenPipeError):
                 self.out.write(answer if answer.endswith("\n") else answer + "\n")
                 self.out.flush()
-
-
-class MarkdownBlocks:
-    """Finds where streamed markdown's finished blocks end: after a blank line outside a code fence.
-
-    A finished block renders the same whatever follows, so it can be printed for good.
-    """
-
-    def __init__(self) -> None:
-        self.scan = 0
-        self.fenced = False
-
-    def cut(self, text: str) -> int:
-        """How much of ``text`` is finished blocks (0 for none); ``text`` is what was not cut yet, grown since."""
-        end = 0
-        while (newline := text.find("\n", self.scan)) >= 0:
-            line = text[self.scan : newline]
-            if FENCE.match(line):
-                self.fenced = not self.fenced
-            elif not self.fenced and not line.strip():
-                end = newline + 1
-            self.scan = newline + 1
-        self.scan -= end
-        return end
-
-    def reset(self) -> None:
-        self.scan, self.fenced = 0, False
 
 
 class LiveProgress:

@@ -23,6 +23,7 @@ from scripted import collect
 from deep_tui.agents import open_session
 from deep_tui.events import RunFinished, RunStarted, TextDelta, parse_event
 from deep_tui.headless import AnswerOnly, LiveProgress
+from deep_tui.markdown_blocks import MarkdownBlocks
 from deep_tui.spec import AgentSpec
 
 AGENTS = Path(__file__).parent / "agents"
@@ -132,6 +133,19 @@ def test_an_answer_without_a_final_newline_gets_one_and_nothing_else():
         view.show(RunFinished(status="completed", output=f"no newline {ESCAPES}"))
     assert out.getvalue() == f"no newline {SHOWN}\n"
     assert "thinking aloud" in progress.getvalue() and "completed" in progress.getvalue()
+
+
+def test_streamed_markdown_is_cut_after_blank_lines_outside_code_fences():
+    source = "# Title\n\npara one\nstill one\n\n```\ncode\n\nmore code\n```\n\nlast"
+    blocks, text, finished = MarkdownBlocks(), "", []
+    for start in range(0, len(source), 3):
+        text += source[start : start + 3]
+        end = blocks.cut(text)
+        if end:
+            finished.append(text[:end])
+            text = text[end:]
+    assert finished == ["# Title\n\n", "para one\nstill one\n\n", "```\ncode\n\nmore code\n```\n\n"]
+    assert text == "last"
 
 
 def test_warnings_and_escapes_stay_out_of_a_redirected_stdout(tmp_path):
