@@ -32,6 +32,7 @@ from deep_tui.messages import AgentEvents
 from deep_tui.quiet import quiet_libraries
 from deep_tui.signals import ending_on_signals
 from deep_tui.spec import AgentSpec
+from deep_tui.terminal_text import visible
 from deep_tui.widgets import FileTree, OutputView, StatusBar, TodoList, ToolCallLog, UsageBar
 
 if TYPE_CHECKING:
@@ -420,7 +421,7 @@ class DeepTUI(App[None]):
 
         files = self.session.files if self.session else None
         if files is None or not files.is_file(event.path):
-            self.notify(f"{event.path} no longer exists.", severity="warning")
+            self.notify(f"{visible(event.path)} no longer exists.", severity="warning", markup=False)
             return
         self.push_screen(FileViewer(event.path, files.read_bytes(event.path), files.previous.get(event.path)))
 

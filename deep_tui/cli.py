@@ -206,7 +206,9 @@ def _run(options: argparse.Namespace) -> int:
     from deep_tui.headless import event_stdout, run_headless
     from deep_tui.sessions import SessionRecorder
 
-    with event_stdout() if options.json else contextlib.nullcontext(sys.stdout) as out:
+    # Redirected, stdout is the run's output alone (events or the answer); on a terminal it shows the live display.
+    own_stdout = options.json or not sys.stdout.isatty()
+    with event_stdout() if own_stdout else contextlib.nullcontext(sys.stdout) as out:
         try:
             session = open_session(_spec(options))
         except AgentError as exc:

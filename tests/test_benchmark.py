@@ -31,6 +31,7 @@ def test_the_quick_benchmark_prints_every_row():
         "key p99, after",
         "Escape→cancelled p95",
         "peak RSS",
+        "agent text made terminal-safe, 1 MB, no controls",
     ):
         assert row in table, row
     assert table.count("\n| ") >= 15

@@ -27,6 +27,7 @@ from rich.text import Text
 from textual.strip import Strip
 
 from deep_tui.format import size
+from deep_tui.terminal_text import visible
 from deep_tui.widgets.line_view import LineView
 
 BlockKind = Literal["prompt", "thinking", "answer", "error", "note"]
@@ -146,13 +147,15 @@ class OutputView(LineView, can_focus=True):
 
     def add_prompt(self, prompt: str, turn: int) -> None:
         """Start a turn: its prompt (the start of it, if it is long) above where its answer will stream."""
-        label = Text.assemble((f" turn {turn} ", "reverse"), " ", ("> ", "bold cyan"), (prompt[:PROMPT_SHOWN], "bold"))
+        shown = visible(prompt[:PROMPT_SHOWN])
+        label = Text.assemble((f" turn {turn} ", "reverse"), " ", ("> ", "bold cyan"), (shown, "bold"))
         if len(prompt) > PROMPT_SHOWN:
             label.append(f"… ({size(len(prompt))} in all)", style="dim")
         self._add_fixed("prompt", prompt, label)
 
     def add_text(self, text: str, kind: Literal["answer", "thinking"] = "answer") -> None:
         """Append streamed text; thinking and answer text go to separate blocks."""
+        text = visible(text)
         block = self._blocks[-1] if self._blocks else None
         if block is None or not block.live or block.kind != kind:
             self._finish_live()
@@ -162,10 +165,12 @@ class OutputView(LineView, can_focus=True):
 
     def add_error(self, message: str) -> None:
         """Show an error where the answer would be."""
+        message = visible(message)
         self._add_fixed("error", message, Text(f"✗ {message}", style=STYLES["error"]))
 
     def add_note(self, message: str) -> None:
         """A dim line, such as "cancelled", under the turn."""
+        message = visible(message)
         self._add_fixed("note", message, Text(message, style=STYLES["note"]))
 
     def end_turn(self) -> None:

@@ -7,6 +7,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from deep_tui.format import duration
+from deep_tui.terminal_text import visible
 
 STATUS_STYLES = {
     "idle": "dim",
@@ -33,7 +34,7 @@ class StatusBar(Widget):
     elapsed: reactive[float] = reactive(0.0)
 
     def render(self) -> Text:
-        text = Text.assemble(("deep-tui", "bold magenta"), " · ", (self.agent, "bold"), " · ")
+        text = Text.assemble(("deep-tui", "bold magenta"), " · ", (visible(self.agent), "bold"), " · ")
         text.append(f"● {self.status}", style=STATUS_STYLES.get(self.status, ""))
         if self.step:
             text.append(f" · step {self.step}")

@@ -23,6 +23,7 @@ from textual.reactive import reactive
 from textual.strip import Strip
 
 from deep_tui.format import duration, key_argument
+from deep_tui.terminal_text import visible
 from deep_tui.widgets.line_view import LineView
 
 ICONS = {
@@ -124,11 +125,11 @@ class ToolCallLog(LineView, can_focus=True):
     def turn_started(self, turn: int, prompt: str) -> None:
         """A divider for the new turn; the log follows the newest call again."""
         self.cursor = -1
-        self._append(TurnDivider(turn, " ".join(prompt[:500].split())))
+        self._append(TurnDivider(turn, visible(" ".join(prompt[:500].split()))))
 
     def call_started(self, call_id: str, tool: str, args: dict[str, object]) -> None:
         record = ToolCallRecord(
-            call_id, tool, args, key_argument(tool, args), time.strftime("%H:%M:%S"), time.monotonic()
+            call_id, visible(tool), args, key_argument(tool, args), time.strftime("%H:%M:%S"), time.monotonic()
         )
         self._index[call_id] = len(self.rows)
         self._running_rows.add(len(self.rows))
