@@ -16,10 +16,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Size
 from textual.logging import TextualHandler
 from textual.reactive import var
 from textual.screen import Screen
@@ -157,7 +158,8 @@ class DeepTUI(App[None]):
         return widget
 
     def on_mount(self) -> None:
-        self.watch(self.screen, "maximized", self._fit, init=False)  # a pane back from full screen may not fit
+        # A pane back from full screen may not fit.
+        self.watch(self.screen, "maximized", lambda: self._fit(self.size), init=False)
         self.query_one(StatusBar).agent = self.spec.label
         self.query_one(TodoList).show([])
         self.set_interval(0.5, self._tick)
@@ -172,18 +174,18 @@ class DeepTUI(App[None]):
             self.query_one("#prompt", Input).focus()
         self._load()
 
-    def on_resize(self) -> None:
-        self._fit()
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size)  # not ``self.size``: it changes after this handler, in the App's own
 
-    def _fit(self, *_: object) -> None:
+    def _fit(self, size: Size) -> None:
         """Small terminals keep the output and the prompt: the left column and the tool calls give way,
         unless the pane is the one shown full screen (a hidden widget cannot be maximized).
 
         Toggled here rather than with breakpoint classes, which restyle every widget at startup.
         """
         calls = self.query_one("#calls")
-        self.query_one("#side").display = self.size.width >= NARROW
-        calls.display = self.size.height >= SHORT or self.screen.maximized is calls
+        self.query_one("#side").display = size.width >= NARROW
+        calls.display = size.height >= SHORT or self.screen.maximized is calls
 
     # Loading the agent ----------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widget import Widget
@@ -260,3 +261,28 @@ async def test_the_output_still_shows_the_end_after_the_terminal_shrinks():
         await pilot.resize_terminal(100, 24)
         await pilot.pause(0.1)
         assert output.scroll_y == 0
+
+
+def panes_shown(app: DeepTUI) -> set[str]:
+    """The panes a user sees: displayed, and given room on the screen."""
+    return {pane for pane in ("todos", "files", "output", "calls") if visible(app.query_one(f"#{pane}"))}
+
+
+def visible(widget: Widget) -> bool:
+    return all(node.display for node in widget.ancestors_with_self if isinstance(node, Widget)) and bool(
+        widget.region.area
+    )
+
+
+@pytest.mark.parametrize("sizes", [((60, 20), (160, 48), (60, 20)), ((160, 48), (60, 20), (160, 48))])
+async def test_the_panes_shown_follow_the_size_the_terminal_has_now(sizes):
+    expected = {(60, 20): {"output", "calls"}, (160, 48): {"todos", "files", "output", "calls"}}
+    app = demo()
+    async with app.run_test(size=sizes[0]) as pilot:
+        await until(pilot, lambda: bool(app.query("#files")))
+        await pilot.pause()
+        assert panes_shown(app) == expected[sizes[0]]
+        for size in sizes[1:]:
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            assert app.size == size and panes_shown(app) == expected[size], size
