@@ -286,3 +286,24 @@ async def test_the_panes_shown_follow_the_size_the_terminal_has_now(sizes):
             await pilot.resize_terminal(*size)
             await pilot.pause()
             assert app.size == size and panes_shown(app) == expected[size], size
+
+
+async def test_a_click_on_a_tool_row_opens_that_call_even_scrolled():
+    app = demo(prompt="build a word counter")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.status == "completed")
+        log = app.query_one(ToolCallLog)
+        for top in (0, 3):
+            log.scroll_to(y=top, animate=False, immediate=True)
+            await pilot.pause()
+            assert log.scroll_offset.y == top
+            row = top + 2  # from the top: the border, then (unscrolled) the turn's divider
+            await pilot.click(log, offset=(10, 1 + row - top))
+            await until(pilot, lambda: isinstance(app.screen, ToolDetail))
+            assert app.screen.record is log.rows[row]
+            await pilot.press("escape")
+        log.scroll_home(animate=False, immediate=True)
+        await pilot.pause()
+        await pilot.click(log, offset=(10, 1))  # the divider opens nothing
+        await pilot.pause()
+        assert not isinstance(app.screen, ToolDetail)

@@ -217,7 +217,10 @@ class ToolCallLog(LineView, can_focus=True):
         self.refresh()
 
     def on_click(self, event: Click) -> None:
-        row = self.scroll_offset.y + event.y
+        offset = event.get_content_offset(self)  # ``event.y`` counts the border too
+        if offset is None:
+            return
+        row = self.scroll_offset.y + offset.y
         if 0 <= row < len(self.rows):
             self._move_to(row)
             self.action_open()
