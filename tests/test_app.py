@@ -307,3 +307,55 @@ async def test_a_click_on_a_tool_row_opens_that_call_even_scrolled():
         await pilot.click(log, offset=(10, 1))  # the divider opens nothing
         await pilot.pause()
         assert not isinstance(app.screen, ToolDetail)
+
+
+async def test_a_new_turn_follows_the_output_even_if_the_reader_had_scrolled_up():
+    app = demo(prompt="build a word counter")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.status == "completed")
+        output = app.query_one(OutputView)
+        await pilot.pause()
+        output.scroll_home(animate=False, immediate=True)
+        await pilot.pause()
+        assert not output.is_vertical_scroll_end
+
+        await submit(pilot, "add a changelog")
+        await until(pilot, lambda: app.status == "completed" and app.turns == 2)
+        await pilot.pause()
+        assert output.is_vertical_scroll_end
+        assert "new output below" not in str(output.border_subtitle)
+
+
+UNSEEN = "new output below ↓ (End)"
+
+
+async def test_output_arriving_below_a_reader_who_scrolled_up_shows_a_hint_until_the_end():
+    app = DeepTUI(AgentSpec(agent=f"{AGENTS}/slow.py:streaming"), prompt="go")
+    async with app.run_test(size=(60, 20)) as pilot:
+        output = app.query_one(OutputView)
+        await until(pilot, lambda: output.max_scroll_y > 2)
+        assert not output.border_subtitle  # following the end: nothing to point at
+        output.focus()
+        await pilot.press("home")
+        await pilot.pause()
+        lines = output.virtual_size.height
+        await until(pilot, lambda: output.virtual_size.height > lines)
+        await pilot.pause()
+        assert output.scroll_y == 0  # the reader stays where they are
+        assert str(output.border_subtitle) == UNSEEN and output.has_class("-unseen")
+
+        await pilot.press("end")
+        await pilot.pause()
+        assert not output.border_subtitle and not output.has_class("-unseen")
+        lines = output.virtual_size.height
+        await until(pilot, lambda: output.virtual_size.height > lines + 2)
+        await pilot.pause()
+        assert output.is_vertical_scroll_end and not output.border_subtitle  # following again
+
+        await pilot.press("home")  # the hint is also a button
+        await until(pilot, lambda: output.has_class("-unseen"))
+        await pilot.click(output, offset=(20, output.outer_size.height - 1))
+        await pilot.pause()
+        assert output.is_vertical_scroll_end and not output.has_class("-unseen")
+        await pilot.press("escape")
+        await until(pilot, lambda: app.status == "cancelled")

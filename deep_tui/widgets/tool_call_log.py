@@ -122,6 +122,7 @@ class ToolCallLog(LineView, can_focus=True):
     def turn_started(self, turn: int, prompt: str) -> None:
         """A divider for the new turn; the log follows the newest call again."""
         self.cursor = -1
+        self.follow_end()
         self._append(TurnDivider(turn, " ".join(prompt[:500].split())))
 
     def call_started(self, call_id: str, tool: str, args: dict[str, object]) -> None:
