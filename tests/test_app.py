@@ -12,7 +12,9 @@ from textual.widget import Widget
 from textual.widgets import Button, Input
 
 from deep_tui.app import DeepTUI
+from deep_tui.events import RunFinished, RunStarted, ToolCallFinished, ToolCallStarted
 from deep_tui.format import duration
+from deep_tui.messages import AgentEvents
 from deep_tui.screens.file_viewer import FileViewer
 from deep_tui.screens.tool_detail import ToolDetail
 from deep_tui.spec import AgentSpec
@@ -359,3 +361,27 @@ async def test_output_arriving_below_a_reader_who_scrolled_up_shows_a_hint_until
         assert output.is_vertical_scroll_end and not output.has_class("-unseen")
         await pilot.press("escape")
         await until(pilot, lambda: app.status == "cancelled")
+
+
+async def test_a_calls_outcome_has_one_word_in_its_row_and_its_detail():
+    outcomes = ("success", "failed", "retried", "denied", "interrupted", "cancelled")
+    events = [RunStarted(run_id="r", session_id="s", turn=1, prompt="delegate", agent="scripted")]
+    for n, outcome in enumerate(outcomes):
+        events += [
+            ToolCallStarted(call_id=f"c{n}", tool="task", args={"description": f"subtask {n}"}),
+            ToolCallFinished(call_id=f"c{n}", tool="task", outcome=outcome, preview="RuntimeError: crashed"),
+        ]
+    app = demo()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.status == "idle")
+        app.post_message(AgentEvents([*events, RunFinished(status="completed")]))
+        await until(pilot, lambda: app.status == "completed")
+        log = app.query_one(ToolCallLog)
+        log.focus()
+        for n, outcome in enumerate(outcomes):
+            row = shown(log).splitlines()[1 + 1 + n]  # under the border and the turn's divider
+            assert f"subtask {n}" in row and row.split()[-3:] == [outcome, "0", "ms│"], row
+            await pilot.press("home", *["down"] * (1 + n), "enter")
+            await until(pilot, lambda: isinstance(app.screen, ToolDetail))
+            assert f"task  {outcome} ·" in shown(app.screen.query_one("#detail-title"))
+            await pilot.press("escape")
