@@ -296,9 +296,33 @@ def _start_server(options: argparse.Namespace) -> int:
     return 0
 
 
+def _not_a_terminal() -> str | None:
+    """The standard stream that is not a terminal, if one is not: the dashboard reads keys from stdin and draws
+    on stderr, and with stdout redirected the user asked for output it never writes there.
+
+    A driver named in ``TEXTUAL_DRIVER`` (textual-serve's web driver, for ``serve --tui``) needs none of them.
+    """
+    if os.environ.get("TEXTUAL_DRIVER"):
+        return None
+    for name in ("stdin", "stdout", "stderr"):
+        stream = getattr(sys, name)
+        try:
+            if stream is None or not stream.isatty():
+                return name
+        except ValueError:  # closed
+            return name
+    return None
+
+
 def _dashboard(options: argparse.Namespace) -> int:
     if options.prompt is not None and not options.prompt.strip():
         return fail("the prompt is empty: leave it out to type one in the dashboard")
+    stream = _not_a_terminal()
+    if stream:
+        return fail(
+            f"the dashboard needs a terminal, and {stream} is not one: "
+            "deep-tui run PROMPT runs a turn without it (--json for one event per line)"
+        )
     from deep_tui.app import DeepTUI
 
     app = DeepTUI(_spec(options), prompt=options.prompt, timeout=options.timeout)

@@ -144,3 +144,13 @@ def test_bad_input_is_one_clear_line_and_exit_2(args, message):
 def test_empty_prompt(prompt):
     done = deep_tui("run", prompt)
     assert done.returncode == 2 and "the prompt is empty" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("prompt", ["hello", "sessions"])
+def test_the_dashboard_without_a_terminal_says_so_at_once(prompt):
+    done = deep_tui(prompt, stdin="", timeout=30)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines() == [
+        "deep-tui: error: the dashboard needs a terminal, and stdin is not one: "
+        "deep-tui run PROMPT runs a turn without it (--json for one event per line)"
+    ]
