@@ -48,6 +48,23 @@ def _speed(text: str) -> float:
     return value
 
 
+class _Version(argparse.Action):
+    """``--version``, read from the package's metadata only when asked for (it costs an import at every start)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **_: object) -> None:
+        super().__init__(option_strings, dest=argparse.SUPPRESS, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("deep-tui")
+        except PackageNotFoundError:
+            found = "(not installed: no version)"
+        print(f"deep-tui {found}")
+        parser.exit()
+
+
 def _agent_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("agent (default: the built-in offline demo)")
     group.add_argument(
@@ -96,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Commands: run (headless), serve (web).",
     )
     parser.add_argument("prompt", nargs="?", help="start a run with this prompt at once")
+    parser.add_argument("--version", action=_Version)
     _agent_options(parser)
     return parser
 

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,8 @@ def test_the_dashboard_without_a_terminal_says_so_at_once(prompt):
         "deep-tui: error: the dashboard needs a terminal, and stdin is not one: "
         "deep-tui run PROMPT runs a turn without it (--json for one event per line)"
     ]
+
+
+def test_version_comes_from_the_package_metadata():
+    done = deep_tui("--version")
+    assert done.returncode == 0 and done.stdout == f"deep-tui {version('deep-tui')}\n"
