@@ -385,3 +385,16 @@ async def test_a_calls_outcome_has_one_word_in_its_row_and_its_detail():
             await until(pilot, lambda: isinstance(app.screen, ToolDetail))
             assert f"task  {outcome} ·" in shown(app.screen.query_one("#detail-title"))
             await pilot.press("escape")
+
+
+async def test_a_narrow_status_line_keeps_the_status_and_the_elapsed_time():
+    app = DeepTUI(AgentSpec(agent=f"{AGENTS}/slow.py:streaming"), prompt="go")  # a long agent label
+    async with app.run_test(size=(60, 20)) as pilot:
+        bar = app.query_one(StatusBar)
+        await until(pilot, lambda: app.node == "ModelRequestNode" and bar.elapsed >= 1)
+        line = shown(bar).strip()
+        assert "● running" in line and "step " in line
+        assert line.endswith(f"· {duration(bar.elapsed)}"), line
+        assert "…" in line  # the agent's long path gave way first, after the name and the node
+        await pilot.press("escape")
+        await until(pilot, lambda: app.status == "cancelled")
