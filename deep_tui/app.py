@@ -88,7 +88,7 @@ class DeepTUI(App[None]):
     TITLE = "deep-tui"
     AUTO_FOCUS = None  # the prompt takes the focus just after the first frame (see _mount_rest)
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel_run", "Cancel", tooltip="Stop the running turn at once"),
+        Binding("escape", "escape", "Cancel", tooltip="Stop the running turn at once (or close the Keys panel)"),
         Binding("ctrl+q", "quit", "Quit", tooltip="Cancel any run and quit", priority=True),
         Binding("ctrl+t", "focus_pane('todos')", "Todos", tooltip="Focus the todo list"),
         Binding("ctrl+b", "focus_pane('files')", "Files", tooltip="Focus the file tree"),
@@ -354,6 +354,13 @@ class DeepTUI(App[None]):
             self.session_time = self._time_before + self.elapsed
 
     # Actions -------------------------------------------------------------------------------------
+
+    def action_escape(self) -> None:
+        """Escape closes the Keys panel first, as it brings back a pane shown full screen; then it cancels."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_cancel_run()
 
     def action_cancel_run(self) -> None:
         if not self.running:

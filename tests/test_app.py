@@ -398,3 +398,16 @@ async def test_a_narrow_status_line_keeps_the_status_and_the_elapsed_time():
         assert "…" in line  # the agent's long path gave way first, after the name and the node
         await pilot.press("escape")
         await until(pilot, lambda: app.status == "cancelled")
+
+
+async def test_escape_closes_the_keys_panel_opened_from_the_palette():
+    app = demo()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.status == "idle")
+        await pilot.press("ctrl+p", *"keys")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: bool(app.screen.query("HelpPanel")))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not app.screen.query("HelpPanel")
