@@ -88,6 +88,8 @@ class DeepTUI(App[None]):
     TITLE = "deep-tui"
     AUTO_FOCUS = None  # the prompt takes the focus just after the first frame (see _mount_rest)
     BINDINGS: ClassVar[list[BindingType]] = [
+        # First, so that the footer shows it however narrow; ``?`` types into the prompt, where F1 still works.
+        Binding("question_mark,f1", "help", "Help", tooltip="Every key of the focused pane and of the app"),
         Binding("escape", "escape", "Cancel", tooltip="Stop the running turn at once (or close the Keys panel)"),
         Binding("ctrl+q", "quit", "Quit", tooltip="Cancel any run and quit", priority=True),
         Binding("ctrl+t", "focus_pane('todos')", "Todos", tooltip="Focus the todo list"),
@@ -410,6 +412,13 @@ class DeepTUI(App[None]):
         self.close_session()
         os._exit(128 + signal.SIGHUP)
 
+    def action_help(self) -> None:
+        from deep_tui.screens.help import Help, key_sections
+
+        titles = {**PANES, "prompt": "Prompt"}
+        pane = titles.get(self.focused.id or "") if self.focused is not None else None
+        self.push_screen(Help(key_sections(self.screen, pane)))
+
     def action_copy_answer(self) -> None:
         answer = self._last_output if not self.running else self.query_one(OutputView).answer_text()
         if answer:
@@ -437,6 +446,7 @@ class DeepTUI(App[None]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        yield SystemCommand("Help", "Every key of the focused pane and of the app (? or F1)", self.action_help)
         if self.running:
             yield SystemCommand("Cancel the run", "Stop the running turn at once", self.action_cancel_run)
         yield SystemCommand("Copy the last answer", "Copy the answer's markdown", self.action_copy_answer)

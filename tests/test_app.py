@@ -10,12 +10,14 @@ from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Button, Input
+from textual.widgets._footer import FooterKey
 
 from deep_tui.app import DeepTUI
 from deep_tui.events import RunFinished, RunStarted, ToolCallFinished, ToolCallStarted
 from deep_tui.format import duration
 from deep_tui.messages import AgentEvents
 from deep_tui.screens.file_viewer import FileViewer
+from deep_tui.screens.help import Help
 from deep_tui.screens.tool_detail import ToolDetail
 from deep_tui.spec import AgentSpec
 from deep_tui.widgets import FileTree, OutputView, StatusBar, TodoList, ToolCallLog, UsageBar
@@ -411,3 +413,38 @@ async def test_escape_closes_the_keys_panel_opened_from_the_palette():
         await pilot.press("escape")
         await pilot.pause()
         assert not app.screen.query("HelpPanel")
+
+
+async def test_help_lists_the_keys_of_the_focused_pane_and_of_the_app():
+    app = demo()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.status == "idle")
+        await pilot.press("ctrl+l", "question_mark")
+        await until(pilot, lambda: isinstance(app.screen, Help))
+        sections = [shown(s) for s in app.screen.query(".help-section")]
+        assert sections[0].lstrip().startswith("Everywhere") and sections[1].lstrip().startswith("Tool calls")
+        for key, does in (("^y", "Copy the last answer"), ("esc", "Stop the running turn"), ("^q", "Quit")):
+            assert any(key in line and does in line for line in sections[0].splitlines()), (key, does)
+        for key, does in (("↑", "Previous call"), ("⏎", "Details")):  # hidden from the footer, listed here
+            assert any(key in line and does in line for line in sections[1].splitlines()), (key, does)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, Help) and app.focused is app.query_one(ToolCallLog)
+
+
+async def test_question_mark_types_into_the_prompt_and_f1_opens_help_from_it():
+    app = demo()
+    async with app.run_test(size=(60, 20)) as pilot:
+        await until(pilot, lambda: app.status == "idle")
+        prompt = app.query_one("#prompt", Input)
+        assert app.focused is prompt
+        await pilot.press(*"why", "question_mark")
+        assert prompt.value == "why?" and not isinstance(app.screen, Help)
+        # At 60 columns the footer has no room for ^l, ^n or ^y, but it shows how to see them.
+        help_key = [key for key in app.query(FooterKey) if key.action == "help"]
+        assert help_key and help_key[0].region.right <= 60 and "Help" in shown(help_key[0])
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, Help))
+        sections = [shown(s) for s in app.screen.query(".help-section")]
+        assert "^l" in sections[0] and "^n" in sections[0] and sections[1].lstrip().startswith("Prompt")
+        await pilot.press("f1")  # the key that opened it closes it
+        assert not isinstance(app.screen, Help) and prompt.value == "why?"
