@@ -29,6 +29,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Footer, Input
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
+from deep_tui import config
 from deep_tui.format import duration
 from deep_tui.messages import AgentEvents
 from deep_tui.quiet import quiet_libraries
@@ -59,6 +60,10 @@ FRAMES_PER_SECOND = 12
 run costs ~8 ms of the loop the agent runs on (see docs/performance.md)."""
 
 PANES = {"todos": "Todos", "files": "Files", "output": "Output", "calls": "Tool calls"}
+
+
+class UnknownTheme(ValueError):
+    """A theme name Textual does not know; the message lists those it does."""
 
 
 def _open_session(spec: AgentSpec) -> tuple[Session, SessionRecorder | None] | str:
@@ -98,6 +103,7 @@ class DeepTUI(App[None]):
         Binding("ctrl+l", "focus_pane('calls')", "Calls", tooltip="Focus the tool-call log"),
         Binding("ctrl+n", "focus_pane('prompt')", "Prompt", tooltip="Focus the prompt"),
         Binding("ctrl+y", "copy_answer", "Copy", tooltip="Copy the last answer to the clipboard"),
+        Binding("f2,ctrl+backslash", "toggle_side", "Side", tooltip="Show or hide the todos and files (kept)"),
     ]
 
     # ``var``, not ``reactive``: a reactive on the App repaints the whole screen when it changes;
@@ -111,8 +117,19 @@ class DeepTUI(App[None]):
     """Seconds spent running turns, the one running included: the usage line's time."""
     usage: var[Usage | None] = var(None)
 
-    def __init__(self, spec: AgentSpec, *, prompt: str | None = None, timeout: float | None = None) -> None:
+    def __init__(
+        self, spec: AgentSpec, *, prompt: str | None = None, timeout: float | None = None, theme: str | None = None
+    ) -> None:
+        """``theme`` is for this run only (an unknown one raises ``UnknownTheme``); one picked in the app is kept."""
         super().__init__()
+        self.preferences, self._config_problems = config.load()
+        if theme is not None and theme not in self.available_themes:
+            raise UnknownTheme(f"unknown theme {theme!r}: choose one of {', '.join(sorted(self.available_themes))}")
+        theme = theme or self.preferences.theme
+        if theme in self.available_themes:
+            self.theme = theme
+        elif theme is not None:
+            self._config_problems.append(f"{config.config_path()}: unknown theme {theme!r} (the palette lists them)")
         self.spec = spec
         self.timeout = timeout
         self.session: Session | None = None
@@ -166,6 +183,9 @@ class DeepTUI(App[None]):
         self.query_one(TodoList).show([])
         self.set_interval(0.5, self._tick)
         self.call_after_refresh(self._mount_rest)
+        self.watch(self, "theme", lambda theme: self._keep(theme=theme), init=False)
+        for problem in self._config_problems:
+            self.notify(problem, title="Preferences", severity="warning", timeout=15)
 
     def _mount_rest(self) -> None:
         """After the first frame: the two widgets slowest to set up (a Tree ~25 ms, a Button ~18 ms),
@@ -186,8 +206,17 @@ class DeepTUI(App[None]):
         Toggled here rather than with breakpoint classes, which restyle every widget at startup.
         """
         calls = self.query_one("#calls")
-        self.query_one("#side").display = size.width >= NARROW
+        self.query_one("#side").display = size.width >= NARROW and self.preferences.side_column
         calls.display = size.height >= SHORT or self.screen.maximized is calls
+        self.call_after_refresh(self._focus_shown)
+
+    def _focus_shown(self) -> None:
+        """Keys typed into a pane that was just hidden would go nowhere visible: the prompt takes them."""
+        focused, maximized = self.focused, self.screen.maximized
+        if focused is None or (maximized is not None and maximized in focused.ancestors_with_self):
+            return
+        if not all(node.display for node in focused.ancestors_with_self if node is not self):
+            self.query_one("#prompt", Input).focus()
 
     # Loading the agent ----------------------------------------------------------------------
 
@@ -392,6 +421,20 @@ class DeepTUI(App[None]):
         await self._stop_run()
         self.exit()
 
+    def action_toggle_side(self) -> None:
+        """Show or hide the todos and files column, and keep the choice for the next run."""
+        self.preferences.side_column = not self.preferences.side_column
+        self._fit(self.size)
+        self._keep(side_column=self.preferences.side_column)
+        if self.preferences.side_column and self.size.width < NARROW:
+            self.notify(f"The side column shows from {NARROW} columns on; ^t and ^b show its panes full screen.")
+
+    def _keep(self, **changes: config.Value) -> None:
+        try:
+            config.save(changes)
+        except config.ConfigError as exc:
+            self.notify(f"Not kept for the next run: {exc}", title="Preferences", severity="warning", timeout=15)
+
     def action_focus_pane(self, pane: str) -> None:
         """Focus a pane; one the terminal is too small to show fills the screen until Escape."""
         widget = self.query_one(f"#{pane}")
@@ -457,3 +500,6 @@ class DeepTUI(App[None]):
                 lambda pane=pane: self.action_focus_pane(pane),
             )
         yield SystemCommand("Focus the prompt", "Type the next message", lambda: self.action_focus_pane("prompt"))
+        yield SystemCommand(
+            "Show or hide the side column", "The todos and files; kept for the next run (F2)", self.action_toggle_side
+        )

@@ -114,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("prompt", nargs="?", help="start a run with this prompt at once")
     parser.add_argument("--version", action=_Version)
+    parser.add_argument(
+        "--theme", metavar="NAME", help="the dashboard's colours for this run, e.g. nord (one picked in it is kept)"
+    )
     _agent_options(parser)
     return parser
 
@@ -335,15 +338,18 @@ def _not_a_terminal() -> str | None:
 def _dashboard(options: argparse.Namespace) -> int:
     if options.prompt is not None and not options.prompt.strip():
         return fail("the prompt is empty: leave it out to type one in the dashboard")
+    from deep_tui.app import DeepTUI, UnknownTheme
+
+    try:  # checked by the app: the names are Textual's, known only once it is imported
+        app = DeepTUI(_spec(options), prompt=options.prompt, timeout=options.timeout, theme=options.theme)
+    except UnknownTheme as exc:
+        return fail(str(exc))
     stream = _not_a_terminal()
     if stream:
         return fail(
             f"the dashboard needs a terminal, and {stream} is not one: "
             "deep-tui run PROMPT runs a turn without it (--json for one event per line)"
         )
-    from deep_tui.app import DeepTUI
-
-    app = DeepTUI(_spec(options), prompt=options.prompt, timeout=options.timeout)
     app.run()
     if app.startup_error:
         return fail(app.startup_error)

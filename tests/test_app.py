@@ -12,7 +12,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input
 from textual.widgets._footer import FooterKey
 
-from deep_tui.app import DeepTUI
+from deep_tui.app import DeepTUI, UnknownTheme
 from deep_tui.events import RunFinished, RunStarted, ToolCallFinished, ToolCallStarted
 from deep_tui.format import duration
 from deep_tui.messages import AgentEvents
@@ -448,3 +448,78 @@ async def test_question_mark_types_into_the_prompt_and_f1_opens_help_from_it():
         assert "^l" in sections[0] and "^n" in sections[0] and sections[1].lstrip().startswith("Prompt")
         await pilot.press("f1")  # the key that opened it closes it
         assert not isinstance(app.screen, Help) and prompt.value == "why?"
+
+
+@pytest.fixture
+def config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh ``XDG_CONFIG_HOME``; the preferences file it would hold."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    return tmp_path / "deep-tui" / "config.toml"
+
+
+def toasts(app: DeepTUI) -> str:
+    """The notifications on screen (``run_test`` shows them only when asked to), their lines joined."""
+    return " ".join(" ".join(shown(toast).replace("▌", " ").split()) for toast in app.screen.query("Toast"))
+
+
+async def test_the_theme_picked_and_the_side_column_are_kept_for_the_next_run(config_home: Path):
+    app = demo()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.status == "idle")
+        await pilot.press("ctrl+p", *"theme")
+        await pilot.pause(0.3)
+        await pilot.press("enter", *"nord")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.theme == "nord")
+        await pilot.press("ctrl+t", "f2")
+        await pilot.pause()
+        assert "todos" not in panes_shown(app) and "files" not in panes_shown(app)
+        assert app.focused is app.query_one("#prompt")  # not left in a hidden pane
+    assert 'theme = "nord"' in config_home.read_text() and "side_column = false" in config_home.read_text()
+
+    app = demo()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.status == "idle")
+        assert app.theme == "nord" and panes_shown(app) == {"output", "calls"}
+        await pilot.press("f2")
+        await pilot.pause()
+        assert panes_shown(app) == {"todos", "files", "output", "calls"}
+    assert "side_column = true" in config_home.read_text()
+
+
+async def test_a_theme_on_the_command_line_is_for_this_run_only(config_home: Path):
+    config_home.parent.mkdir(parents=True)
+    config_home.write_text('# mine\ntheme = "nord"\n')
+    app = demo(theme="gruvbox")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.status == "idle")
+        assert app.theme == "gruvbox"
+    assert config_home.read_text() == '# mine\ntheme = "nord"\n'
+    with pytest.raises(UnknownTheme, match="unknown theme 'nope': choose one of .*gruvbox.*nord"):
+        demo(theme="nope")
+
+
+async def test_a_broken_preferences_file_is_a_notice_and_is_not_overwritten(config_home: Path):
+    config_home.parent.mkdir(parents=True)
+    config_home.write_text("theme = nord\n")  # no quotes: not TOML
+    app = demo()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await until(pilot, lambda: app.status == "idle")
+        await pilot.pause()
+        assert "is not valid TOML" in toasts(app) and app.theme == "textual-dark"
+        await pilot.press("f2")  # still works, for this run
+        await pilot.pause()
+        assert not {"todos", "files"} & panes_shown(app)
+        assert "Not kept for the next run" in toasts(app)
+    assert config_home.read_text() == "theme = nord\n"
+
+    config_home.write_text('theme = "no-such-theme"\nside_column = "no"\nwidth = 3\n')
+    app = demo()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await until(pilot, lambda: app.status == "idle")
+        await pilot.pause()
+        notices = toasts(app)
+        assert "unknown theme 'no-such-theme'" in notices and "side_column must be true or false" in notices
+        assert "unknown setting 'width'" in notices
+        assert panes_shown(app) == {"todos", "files", "output", "calls"}

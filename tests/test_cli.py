@@ -160,3 +160,11 @@ def test_the_dashboard_without_a_terminal_says_so_at_once(prompt):
 def test_version_comes_from_the_package_metadata():
     done = deep_tui("--version")
     assert done.returncode == 0 and done.stdout == f"deep-tui {version('deep-tui')}\n"
+
+
+def test_an_unknown_theme_lists_the_known_ones():
+    done = deep_tui("--theme", "nope")
+    assert done.returncode == 2 and done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("deep-tui: error: unknown theme 'nope': choose one of ")
+    assert "nord" in lines[0] and "textual-dark" in lines[0]
