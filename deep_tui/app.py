@@ -15,10 +15,11 @@ import signal
 import time
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Size
 from textual.logging import TextualHandler
 from textual.reactive import var
 from textual.screen import Screen
@@ -27,6 +28,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Footer, Input
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
+from deep_tui import config
 from deep_tui.format import duration
 from deep_tui.messages import AgentEvents
 from deep_tui.quiet import quiet_libraries
@@ -60,6 +62,10 @@ run costs ~8 ms of the loop the agent runs on (see docs/performance.md)."""
 PANES = {"todos": "Todos", "files": "Files", "output": "Output", "calls": "Tool calls"}
 
 
+class UnknownTheme(ValueError):
+    """A theme name Textual does not know; the message lists those it does."""
+
+
 def _open_session(spec: AgentSpec) -> tuple[Session, SessionRecorder | None] | str:
     """The session and its recorder, or why it cannot be opened.
 
@@ -87,7 +93,9 @@ class DeepTUI(App[None]):
     TITLE = "deep-tui"
     AUTO_FOCUS = None  # the prompt takes the focus just after the first frame (see _mount_rest)
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel_run", "Cancel", tooltip="Stop the running turn at once"),
+        # First, so that the footer shows it however narrow; ``?`` types into the prompt, where F1 still works.
+        Binding("question_mark,f1", "help", "Help", tooltip="Every key of the focused pane and of the app"),
+        Binding("escape", "escape", "Cancel", tooltip="Stop the running turn at once (or close the Keys panel)"),
         Binding("ctrl+q", "quit", "Quit", tooltip="Cancel any run and quit", priority=True),
         Binding("ctrl+t", "focus_pane('todos')", "Todos", tooltip="Focus the todo list"),
         Binding("ctrl+b", "focus_pane('files')", "Files", tooltip="Focus the file tree"),
@@ -95,6 +103,7 @@ class DeepTUI(App[None]):
         Binding("ctrl+l", "focus_pane('calls')", "Calls", tooltip="Focus the tool-call log"),
         Binding("ctrl+n", "focus_pane('prompt')", "Prompt", tooltip="Focus the prompt"),
         Binding("ctrl+y", "copy_answer", "Copy", tooltip="Copy the last answer to the clipboard"),
+        Binding("f2,ctrl+backslash", "toggle_side", "Side", tooltip="Show or hide the todos and files (kept)"),
     ]
 
     # ``var``, not ``reactive``: a reactive on the App repaints the whole screen when it changes;
@@ -108,8 +117,19 @@ class DeepTUI(App[None]):
     """Seconds spent running turns, the one running included: the usage line's time."""
     usage: var[Usage | None] = var(None)
 
-    def __init__(self, spec: AgentSpec, *, prompt: str | None = None, timeout: float | None = None) -> None:
+    def __init__(
+        self, spec: AgentSpec, *, prompt: str | None = None, timeout: float | None = None, theme: str | None = None
+    ) -> None:
+        """``theme`` is for this run only (an unknown one raises ``UnknownTheme``); one picked in the app is kept."""
         super().__init__()
+        self.preferences, self._config_problems = config.load()
+        if theme is not None and theme not in self.available_themes:
+            raise UnknownTheme(f"unknown theme {theme!r}: choose one of {', '.join(sorted(self.available_themes))}")
+        theme = theme or self.preferences.theme
+        if theme in self.available_themes:
+            self.theme = theme
+        elif theme is not None:
+            self._config_problems.append(f"{config.config_path()}: unknown theme {theme!r} (the palette lists them)")
         self.spec = spec
         self.timeout = timeout
         self.session: Session | None = None
@@ -157,11 +177,15 @@ class DeepTUI(App[None]):
         return widget
 
     def on_mount(self) -> None:
-        self.watch(self.screen, "maximized", self._fit, init=False)  # a pane back from full screen may not fit
+        # A pane back from full screen may not fit.
+        self.watch(self.screen, "maximized", lambda: self._fit(self.size), init=False)
         self.query_one(StatusBar).agent = self.spec.label
         self.query_one(TodoList).show([])
         self.set_interval(0.5, self._tick)
         self.call_after_refresh(self._mount_rest)
+        self.watch(self, "theme", lambda theme: self._keep(theme=theme), init=False)
+        for problem in self._config_problems:
+            self.notify(problem, title="Preferences", severity="warning", timeout=15)
 
     def _mount_rest(self) -> None:
         """After the first frame: the two widgets slowest to set up (a Tree ~25 ms, a Button ~18 ms),
@@ -172,18 +196,27 @@ class DeepTUI(App[None]):
             self.query_one("#prompt", Input).focus()
         self._load()
 
-    def on_resize(self) -> None:
-        self._fit()
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size)  # not ``self.size``: it changes after this handler, in the App's own
 
-    def _fit(self, *_: object) -> None:
+    def _fit(self, size: Size) -> None:
         """Small terminals keep the output and the prompt: the left column and the tool calls give way,
         unless the pane is the one shown full screen (a hidden widget cannot be maximized).
 
         Toggled here rather than with breakpoint classes, which restyle every widget at startup.
         """
         calls = self.query_one("#calls")
-        self.query_one("#side").display = self.size.width >= NARROW
-        calls.display = self.size.height >= SHORT or self.screen.maximized is calls
+        self.query_one("#side").display = size.width >= NARROW and self.preferences.side_column
+        calls.display = size.height >= SHORT or self.screen.maximized is calls
+        self.call_after_refresh(self._focus_shown)
+
+    def _focus_shown(self) -> None:
+        """Keys typed into a pane that was just hidden would go nowhere visible: the prompt takes them."""
+        focused, maximized = self.focused, self.screen.maximized
+        if focused is None or (maximized is not None and maximized in focused.ancestors_with_self):
+            return
+        if not all(node.display for node in focused.ancestors_with_self if node is not self):
+            self.query_one("#prompt", Input).focus()
 
     # Loading the agent ----------------------------------------------------------------------
 
@@ -359,6 +392,13 @@ class DeepTUI(App[None]):
 
     # Actions -------------------------------------------------------------------------------------
 
+    def action_escape(self) -> None:
+        """Escape closes the Keys panel first, as it brings back a pane shown full screen; then it cancels."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_cancel_run()
+
     def action_cancel_run(self) -> None:
         if not self.running:
             return
@@ -387,6 +427,20 @@ class DeepTUI(App[None]):
         await self._stop_run()
         self.exit()
 
+    def action_toggle_side(self) -> None:
+        """Show or hide the todos and files column, and keep the choice for the next run."""
+        self.preferences.side_column = not self.preferences.side_column
+        self._fit(self.size)
+        self._keep(side_column=self.preferences.side_column)
+        if self.preferences.side_column and self.size.width < NARROW:
+            self.notify(f"The side column shows from {NARROW} columns on; ^t and ^b show its panes full screen.")
+
+    def _keep(self, **changes: config.Value) -> None:
+        try:
+            config.save(changes)
+        except config.ConfigError as exc:
+            self.notify(f"Not kept for the next run: {exc}", title="Preferences", severity="warning", timeout=15)
+
     def action_focus_pane(self, pane: str) -> None:
         """Focus a pane; one the terminal is too small to show fills the screen until Escape."""
         widget = self.query_one(f"#{pane}")
@@ -406,6 +460,13 @@ class DeepTUI(App[None]):
         await self._stop_run(within=HANG_UP_WAIT)
         self.close_session()
         os._exit(128 + signal.SIGHUP)
+
+    def action_help(self) -> None:
+        from deep_tui.screens.help import Help, key_sections
+
+        titles = {**PANES, "prompt": "Prompt"}
+        pane = titles.get(self.focused.id or "") if self.focused is not None else None
+        self.push_screen(Help(key_sections(self.screen, pane)))
 
     def action_copy_answer(self) -> None:
         answer = self._last_output if not self.running else self.query_one(OutputView).answer_text()
@@ -434,6 +495,7 @@ class DeepTUI(App[None]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        yield SystemCommand("Help", "Every key of the focused pane and of the app (? or F1)", self.action_help)
         if self.running:
             yield SystemCommand("Cancel the run", "Stop the running turn at once", self.action_cancel_run)
         yield SystemCommand("Copy the last answer", "Copy the answer's markdown", self.action_copy_answer)
@@ -444,3 +506,6 @@ class DeepTUI(App[None]):
                 lambda pane=pane: self.action_focus_pane(pane),
             )
         yield SystemCommand("Focus the prompt", "Type the next message", lambda: self.action_focus_pane("prompt"))
+        yield SystemCommand(
+            "Show or hide the side column", "The todos and files; kept for the next run (F2)", self.action_toggle_side
+        )

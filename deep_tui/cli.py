@@ -51,6 +51,23 @@ def _speed(text: str) -> float:
     return value
 
 
+class _Version(argparse.Action):
+    """``--version``, read from the package's metadata only when asked for (it costs an import at every start)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **_: object) -> None:
+        super().__init__(option_strings, dest=argparse.SUPPRESS, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("deep-tui")
+        except PackageNotFoundError:
+            found = "(not installed: no version)"
+        print(f"deep-tui {found}")
+        parser.exit()
+
+
 def _agent_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("agent (default: the built-in offline demo)")
     group.add_argument(
@@ -99,6 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
         "Commands: run (headless), serve (web).",
     )
     parser.add_argument("prompt", nargs="?", help="start a run with this prompt at once")
+    parser.add_argument("--version", action=_Version)
+    parser.add_argument(
+        "--theme", metavar="NAME", help="the dashboard's colours for this run, e.g. nord (one picked in it is kept)"
+    )
     _agent_options(parser)
     return parser
 
@@ -302,12 +323,39 @@ def _start_server(options: argparse.Namespace) -> int:
     return 0
 
 
+def _not_a_terminal() -> str | None:
+    """The standard stream that is not a terminal, if one is not: the dashboard reads keys from stdin and draws
+    on stderr, and with stdout redirected the user asked for output it never writes there.
+
+    A driver named in ``TEXTUAL_DRIVER`` (textual-serve's web driver, for ``serve --tui``) needs none of them.
+    """
+    if os.environ.get("TEXTUAL_DRIVER"):
+        return None
+    for name in ("stdin", "stdout", "stderr"):
+        stream = getattr(sys, name)
+        try:
+            if stream is None or not stream.isatty():
+                return name
+        except ValueError:  # closed
+            return name
+    return None
+
+
 def _dashboard(options: argparse.Namespace) -> int:
     if options.prompt is not None and not options.prompt.strip():
         return fail("the prompt is empty: leave it out to type one in the dashboard")
-    from deep_tui.app import DeepTUI
+    from deep_tui.app import DeepTUI, UnknownTheme
 
-    app = DeepTUI(_spec(options), prompt=options.prompt, timeout=options.timeout)
+    try:  # checked by the app: the names are Textual's, known only once it is imported
+        app = DeepTUI(_spec(options), prompt=options.prompt, timeout=options.timeout, theme=options.theme)
+    except UnknownTheme as exc:
+        return fail(str(exc))
+    stream = _not_a_terminal()
+    if stream:
+        return fail(
+            f"the dashboard needs a terminal, and {stream} is not one: "
+            "deep-tui run PROMPT runs a turn without it (--json for one event per line)"
+        )
     app.run()
     if app.startup_error:
         return fail(app.startup_error)

@@ -42,7 +42,6 @@ ICONS = {
 KEPT_PREVIEW = 300
 """Characters of a result kept per row: the detail view reads the whole result from the session, and
 10,000 rows of full previews would be 20 MB."""
-STATUS_WORDS = {"running": "running", "success": "ok", "failed": "error", "retried": "error"}
 DIM = Style(dim=True)
 BOLD = Style(bold=True)
 PLAIN = Style()
@@ -125,6 +124,7 @@ class ToolCallLog(LineView, can_focus=True):
     def turn_started(self, turn: int, prompt: str) -> None:
         """A divider for the new turn; the log follows the newest call again."""
         self.cursor = -1
+        self.follow_end()
         self._append(TurnDivider(turn, visible(" ".join(prompt[:500].split()))))
 
     def call_started(self, call_id: str, tool: str, args: dict[str, object]) -> None:
@@ -223,7 +223,10 @@ class ToolCallLog(LineView, can_focus=True):
         self.refresh()
 
     def on_click(self, event: Click) -> None:
-        row = self.scroll_offset.y + event.y
+        offset = event.get_content_offset(self)  # ``event.y`` counts the border too
+        if offset is None:
+            return
+        row = self.scroll_offset.y + offset.y
         if 0 <= row < len(self.rows):
             self._move_to(row)
             self.action_open()
@@ -233,7 +236,8 @@ def _call(record: ToolCallRecord, width: int) -> list[Segment]:
     """``time icon tool key-argument status duration``; small panes drop the time, then the status word."""
     icon, mark_style, status_style = ICONS.get(record.status, ICONS["interrupted"])
     seconds = record.duration if record.duration is not None else time.monotonic() - record.started
-    word = f" {STATUS_WORDS.get(record.status, record.status):>9}" if width >= 50 else ""  # narrow: the icon says it
+    # The outcome's own word, as the detail, the headless lines and the events say it. Narrow: the icon says it.
+    word = f" {record.status:>9}" if width >= 50 else ""
     right = f"{word} {duration(seconds):>8}"
     clock = f"{record.clock} " if width >= 70 else ""
     # The tool name takes at most half of what is left: on a small pane the argument says as much.
