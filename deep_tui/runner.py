@@ -237,15 +237,19 @@ class Session:
         cancelled = self._token is not None and self._token.cancelled
         return self._turn is not None and not cancelled and callable(getattr(self._run, "enqueue", None))
 
-    def steer(self, text: str) -> bool:
-        """Send the running turn a message the model reads with its next request; False if it cannot take one."""
+    def steer(self, text: str) -> str | None:
+        """Send the running turn a message the model reads with its next request.
+
+        Returns the id its events carry, or None when no turn can take it now (none runs, it is being
+        cancelled, or it has made its last request).
+        """
         return self._send(text, "steer")
 
-    def follow_up(self, text: str) -> bool:
-        """Send the running turn a message the agent gets when it would otherwise stop; False if it cannot."""
+    def follow_up(self, text: str) -> str | None:
+        """Send the running turn a message the agent gets when it would otherwise stop; as ``steer``."""
         return self._send(text, "follow_up")
 
-    def _send(self, text: str, kind: MessageKind) -> bool:
+    def _send(self, text: str, kind: MessageKind) -> str | None:
         """Queue ``text`` in pydantic-ai's own queue of the run, which every agent has.
 
         pydantic-deep's ``MessageQueueCapability`` also steers any agent once added to the run, but the
@@ -255,15 +259,15 @@ class Session:
         """
         turn = self._turn
         if turn is None or not self.accepts_messages:
-            return False
+            return None
         try:
-            message_id = self._run.enqueue(text, priority="asap" if kind == "steer" else "when_idle")
+            message_id: str = self._run.enqueue(text, priority="asap" if kind == "steer" else "when_idle")
         except UserError:  # the run has made its last request and is closing
-            return False
+            return None
         masked = redact(text, turn.secrets)
         turn.messages[message_id] = (kind, masked)
         turn.emit(MessageQueued, message_id=message_id, kind=kind, text=masked)
-        return True
+        return message_id
 
     def cancel(self) -> None:
         """Stop the running turn from any task or thread; it ends "cancelled"."""

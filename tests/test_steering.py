@@ -14,10 +14,16 @@ from pydantic_ai.models.function import AgentInfo, DeltaToolCall, FunctionModel
 from pydantic_deep import DeepAgentDeps, create_deep_agent
 from pydantic_deep.features.message_queue import MessageQueue
 from scripted import of_type, text_of
+from test_app import AGENTS, SIZE, shown, submit, until
+from textual.widgets import Input
 
 from deep_tui.agents import QUIET_FEATURES
+from deep_tui.app import IDLE_PLACEHOLDER, RUNNING_PLACEHOLDER, DeepTUI
 from deep_tui.events import MessageDelivered, MessageQueued, parse_event
 from deep_tui.runner import Session
+from deep_tui.sessions import home
+from deep_tui.spec import AgentSpec
+from deep_tui.widgets import OutputView, ToolCallLog
 
 
 def noop() -> str:
@@ -81,12 +87,12 @@ async def run_turn(session: Session, prompt: str = "go") -> list[Any]:
 async def test_a_steer_reaches_the_next_request_and_a_follow_up_the_one_after_the_agent_would_stop(build):
     recording = RecordingModel()
     session = Session(build(recording.model()), DeepAgentDeps(), name="recording")
-    sent: list[bool] = []
+    sent: list[str | None] = []
     recording.during[1] = lambda: sent.extend([session.steer("use tabs"), session.follow_up("then add tests")])
 
     events = await run_turn(session)
 
-    assert sent == [True, True]
+    assert len(sent) == 2 and all(sent)
     assert recording.seen == [
         ["go"],  # request 1: the messages were sent while it streamed
         ["go", "use tabs"],  # request 2, the next one, carries the steer; it answers without a tool call
@@ -100,7 +106,8 @@ async def test_a_steer_reaches_the_next_request_and_a_follow_up_the_one_after_th
 async def test_the_stream_says_when_each_message_was_queued_and_when_the_model_read_it():
     recording = RecordingModel()
     session = Session(deep_agent(recording.model()), DeepAgentDeps(), name="recording")
-    recording.during[1] = lambda: (session.steer("use tabs"), session.follow_up("then add tests"))
+    ids: list[str | None] = []
+    recording.during[1] = lambda: ids.extend([session.steer("use tabs"), session.follow_up("then add tests")])
 
     events = await run_turn(session)
 
@@ -127,7 +134,10 @@ async def test_the_stream_says_when_each_message_was_queued_and_when_the_model_r
         ("node_entered", "End"),
     ]
     queued, delivered = of_type(events, "message_queued"), of_type(events, "message_delivered")
-    assert [(e.kind, e.text) for e in queued] == [("steer", "use tabs"), ("follow_up", "then add tests")]
+    assert [(e.message_id, e.kind, e.text) for e in queued] == [
+        (ids[0], "steer", "use tabs"),
+        (ids[1], "follow_up", "then add tests"),
+    ]
     assert [(e.message_id, e.kind, e.text) for e in delivered] == [(e.message_id, e.kind, e.text) for e in queued]
     steps = {e.step: e.node for e in of_type(events, "node_entered")}
     assert [(e.step, steps[e.step]) for e in delivered] == [(4, "ModelRequestNode"), (6, "ModelRequestNode")]
@@ -154,9 +164,9 @@ async def test_a_secret_in_a_message_is_masked_in_the_events_but_reaches_the_mod
 async def test_no_message_is_taken_outside_a_turn_nor_once_the_turn_has_made_its_last_request():
     recording = RecordingModel()
     session = Session(plain_agent(recording.model()), DeepAgentDeps(), name="recording")
-    assert not session.accepts_messages and session.steer("too early") is False
+    assert not session.accepts_messages and session.steer("too early") is None
 
-    taken: list[tuple[bool, bool]] = []
+    taken: list[tuple[str | None, str | None]] = []
     events: list[Any] = []
 
     def sink(event: Any) -> None:
@@ -166,16 +176,16 @@ async def test_no_message_is_taken_outside_a_turn_nor_once_the_turn_has_made_its
 
     await session.run("go", sink)
 
-    assert taken == [(False, False)]
+    assert taken == [(None, None)]
     assert not of_type(events, "message_queued") and events[-1].status == "completed"
     assert "too late" not in user_texts(session.history) and len(recording.seen) == 2
-    assert not session.accepts_messages and session.follow_up("after the turn") is False
+    assert not session.accepts_messages and session.follow_up("after the turn") is None
 
 
 async def test_a_turn_being_cancelled_takes_no_message_and_one_queued_before_is_not_delivered():
     recording = RecordingModel()
     session = Session(plain_agent(recording.model()), DeepAgentDeps(), name="recording")
-    results: list[bool] = []
+    results: list[str | None] = []
 
     def steer_then_cancel() -> None:
         results.append(session.steer("queued before the cancel"))
@@ -186,7 +196,7 @@ async def test_a_turn_being_cancelled_takes_no_message_and_one_queued_before_is_
 
     events = await run_turn(session)
 
-    assert results == [True, False]
+    assert results[0] is not None and results[1] is None
     assert events[-1].status == "cancelled" and len(recording.seen) == 1
     assert [e.text for e in of_type(events, "message_queued")] == ["queued before the cancel"]
     assert not of_type(events, "message_delivered")
@@ -222,3 +232,96 @@ async def test_messages_reach_a_running_turn_from_another_task_as_the_dashboard_
     assert seen == [["go"], ["go", "while the tool runs"]]
     assert [e.step for e in of_type(events, "message_delivered")] == [4]
     assert events[-1].output == "done"
+
+
+# The dashboard ----------------------------------------------------------------------------------------
+
+STEERABLE = f"{AGENTS}/steerable.py:agent"
+
+
+def running(app: DeepTUI, tool: str) -> bool:
+    return any(r.tool == tool and r.status == "running" for r in app.query_one(ToolCallLog).records)
+
+
+def lines_in_order(text: str, *expected: str) -> bool:
+    """Whether each expected piece is on a line of ``text`` after the previous one's."""
+    lines = text.splitlines()
+    at = 0
+    for piece in expected:
+        at = next((i for i in range(at, len(lines)) if piece in lines[i]), -1) + 1
+        if not at:
+            return False
+    return True
+
+
+async def test_enter_while_the_agent_runs_steers_it_and_the_output_shows_where_it_read_the_message():
+    app = DeepTUI(AgentSpec(agent=STEERABLE), prompt="wait")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: running(app, "wait_for_user"))
+        prompt = app.query_one("#prompt", Input)
+        assert prompt.placeholder == RUNNING_PLACEHOLDER
+
+        await submit(pilot, "use tabs")
+        await until(pilot, lambda: app.status == "completed")
+        await pilot.pause()
+
+        output = shown(app.query_one(OutputView))
+        assert lines_in_order(output, "> wait", "↳ you (steer): use tabs", "heard: use tabs"), output
+        assert prompt.value == "" and prompt.placeholder == IDLE_PLACEHOLDER
+        assert app.session is not None
+        recorded = (home() / "sessions" / app.session.id / "events.jsonl").read_text()
+        kinds = [parse_event(line).type for line in recorded.splitlines()]
+        assert kinds.index("message_queued") < kinds.index("message_delivered") < kinds.index("run_finished")
+
+
+async def test_the_follow_up_key_sends_a_message_the_agent_gets_when_it_would_stop():
+    app = DeepTUI(AgentSpec(agent=STEERABLE), prompt="wait")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: running(app, "wait_for_user"))
+        app.query_one("#prompt", Input).focus()
+        await pilot.press(*"add tests", "ctrl+f")
+        await until(pilot, lambda: app.status == "completed")
+        await pilot.pause()
+
+        output = shown(app.query_one(OutputView))
+        assert lines_in_order(output, "done waiting", "↳ you (follow-up): add tests", "heard: add tests"), output
+        assert app.turns == 1  # the same turn went on
+
+
+async def test_a_turn_that_cannot_take_a_message_offers_to_run_it_as_the_next_turn(tmp_path):
+    marker = tmp_path / "rolled-back"
+    app = DeepTUI(AgentSpec(agent=STEERABLE), prompt=f"roll out {marker}")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: running(app, "roll_out"))
+        await pilot.press("escape")
+        assert app.status == "cancelling"  # the tool rolls back until the marker exists
+
+        await submit(pilot, "try again")
+        prompt = app.query_one("#prompt", Input)
+        assert prompt.value == "try again"  # refused, kept, and offered
+        await pilot.press("enter")
+        assert prompt.value == ""
+        marker.touch()
+
+        await until(pilot, lambda: app.turns == 2 and app.status == "completed")
+        await pilot.pause()
+        output = shown(app.query_one(OutputView))
+        assert lines_in_order(output, "■ cancelled after", "turn 2  > try again", "heard: try again"), output
+
+
+async def test_a_message_the_turn_ended_before_reading_is_said_so_and_put_back_in_the_prompt(tmp_path):
+    marker = tmp_path / "rolled-back"
+    app = DeepTUI(AgentSpec(agent=STEERABLE), prompt=f"roll out {marker}")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: running(app, "roll_out"))
+        await submit(pilot, "use tabs")
+        prompt = app.query_one("#prompt", Input)
+        assert prompt.value == ""
+        await pilot.press("escape")
+        marker.touch()
+        await until(pilot, lambda: app.status == "cancelled")
+        await pilot.pause()
+
+        output = shown(app.query_one(OutputView))
+        assert "✗ not delivered, the turn ended first: use tabs" in output and "↳ you" not in output
+        assert prompt.value == "use tabs"
