@@ -48,6 +48,7 @@ from pydantic_ai.messages import (
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import UsageLimits
 from pydantic_ai_backends import StateBackend
+from pydantic_deep.features.message_queue import QueuedMessage, format_steering
 
 from deep_tui.events import (
     PREVIEW_LIMIT,
@@ -255,13 +256,17 @@ class Session:
         pydantic-deep's ``MessageQueueCapability`` also steers any agent once added to the run, but the
         model reads its message on one request only (it never enters the history) and its follow-ups
         need the run to be started again; ``AgentRun.enqueue`` keeps the message in the history, turns
-        a run about to end into one more request, and reports the delivery in the stream.
+        a run about to end into one more request, and reports the delivery in the stream. A steer is
+        labelled as pydantic-deep labels its own, so the model tells it from the results it comes with.
         """
         turn = self._turn
         if turn is None or not self.accepts_messages:
             return None
         try:
-            message_id: str = self._run.enqueue(text, priority="asap" if kind == "steer" else "when_idle")
+            if kind == "steer":
+                message_id: str = self._run.enqueue(format_steering([QueuedMessage(text, "steering")]))
+            else:
+                message_id = self._run.enqueue(text, priority="when_idle")
         except UserError:  # the run has made its last request and is closing
             return None
         masked = redact(text, turn.secrets)

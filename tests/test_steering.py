@@ -17,7 +17,7 @@ from scripted import of_type, text_of
 from test_app import AGENTS, SIZE, shown, submit, until
 from textual.widgets import Input
 
-from deep_tui.agents import QUIET_FEATURES
+from deep_tui.agents import QUIET_FEATURES, open_session
 from deep_tui.app import IDLE_PLACEHOLDER, RUNNING_PLACEHOLDER, DeepTUI
 from deep_tui.events import MessageDelivered, MessageQueued, parse_event
 from deep_tui.runner import Session
@@ -95,12 +95,12 @@ async def test_a_steer_reaches_the_next_request_and_a_follow_up_the_one_after_th
     assert len(sent) == 2 and all(sent)
     assert recording.seen == [
         ["go"],  # request 1: the messages were sent while it streamed
-        ["go", "use tabs"],  # request 2, the next one, carries the steer; it answers without a tool call
-        ["go", "use tabs", "then add tests"],  # so the agent would stop: the follow-up makes one more request
+        ["go", "[steering] use tabs"],  # request 2, the next one, carries the steer; it answers with no tool call
+        ["go", "[steering] use tabs", "then add tests"],  # so the agent would stop: the follow-up goes on
     ]
     assert text_of(events).split() == ["request", "1", "request", "2", "request", "3"]
     assert events[-1].status == "completed" and events[-1].output == "request 3 "
-    assert user_texts(session.history) == ["go", "use tabs", "then add tests"]  # kept for the next turn
+    assert user_texts(session.history) == ["go", "[steering] use tabs", "then add tests"]  # kept for the next turn
 
 
 async def test_the_stream_says_when_each_message_was_queued_and_when_the_model_read_it():
@@ -155,7 +155,7 @@ async def test_a_secret_in_a_message_is_masked_in_the_events_but_reaches_the_mod
 
     events = await run_turn(session)
 
-    assert recording.seen[1] == ["go", "deploy with tok-9f8e7d6c5b4a"]
+    assert recording.seen[1] == ["go", "[steering] deploy with tok-9f8e7d6c5b4a"]
     for event in of_type(events, "message_queued") + of_type(events, "message_delivered"):
         assert event.text == "deploy with [redacted]"
     assert not any("tok-9f8e7d6c5b4a" in event.model_dump_json() for event in events)
@@ -229,9 +229,29 @@ async def test_messages_reach_a_running_turn_from_another_task_as_the_dashboard_
     release.set()
     await turn
 
-    assert seen == [["go"], ["go", "while the tool runs"]]
+    assert seen == [["go"], ["go", "[steering] while the tool runs"]]
     assert [e.step for e in of_type(events, "message_delivered")] == [4]
     assert events[-1].output == "done"
+
+
+async def test_the_demo_says_it_heard_a_steer_and_carries_on_with_its_plan():
+    session = open_session(AgentSpec(demo_speed=0))
+    events: list[Any] = []
+
+    def sink(event: Any) -> None:
+        events.append(event)
+        if event.type == "tool_call_started" and not of_type(events, "message_queued"):
+            session.steer("use tabs")
+
+    await session.run("build a word counter", sink)
+
+    kinds = [e.type for e in events]
+    delivered = kinds.index("message_delivered")
+    assert kinds[delivered + 1] == "text_delta" and "Noted: *use tabs*" in text_of(events[delivered:])
+    assert "stopped" not in text_of(events)  # a steer is not a cancelled turn
+    finished = events[-1]
+    assert finished.status == "completed" and "Done: Word Counter" in finished.output
+    assert finished.usage.tool_calls == 15  # the whole plan, once
 
 
 # The dashboard ----------------------------------------------------------------------------------------

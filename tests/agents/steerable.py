@@ -54,7 +54,7 @@ async def _stream(messages, info):
     elif said[-1].startswith("roll out "):
         yield {0: DeltaToolCall("roll_out", json.dumps({"marker": said[-1][len("roll out ") :]}), tool_call_id="roll")}
     else:
-        yield f"heard: {said[-1]}"
+        yield f"heard: {said[-1].removeprefix('[steering] ')}"
 
 
 agent = Agent(FunctionModel(stream_function=_stream, model_name="steerable"), tools=[wait_for_user, roll_out])
