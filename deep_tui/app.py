@@ -61,7 +61,7 @@ run costs ~8 ms of the loop the agent runs on (see docs/performance.md)."""
 PANES = {"todos": "Todos", "files": "Files", "output": "Output", "calls": "Tool calls"}
 
 IDLE_PLACEHOLDER = "Ask the agent… (Enter to run)"
-RUNNING_PLACEHOLDER = "Steer the agent… (Enter: before its next step · ^f: when it would stop)"
+RUNNING_PLACEHOLDER = "Enter steers the running agent · ^f queues a follow-up"
 
 
 def _open_session(spec: AgentSpec) -> tuple[Session, SessionRecorder | None] | str:

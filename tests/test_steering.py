@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -13,6 +14,7 @@ from pydantic_ai.messages import ModelMessage, ModelRequest, UserPromptPart
 from pydantic_ai.models.function import AgentInfo, DeltaToolCall, FunctionModel
 from pydantic_deep import DeepAgentDeps, create_deep_agent
 from pydantic_deep.features.message_queue import MessageQueue
+from rich.console import Console
 from scripted import of_type, text_of
 from test_app import AGENTS, SIZE, shown, submit, until
 from textual.widgets import Input
@@ -20,6 +22,7 @@ from textual.widgets import Input
 from deep_tui.agents import QUIET_FEATURES, open_session
 from deep_tui.app import IDLE_PLACEHOLDER, RUNNING_PLACEHOLDER, DeepTUI
 from deep_tui.events import MessageDelivered, MessageQueued, parse_event
+from deep_tui.headless import JsonLines, LiveProgress
 from deep_tui.runner import Session
 from deep_tui.sessions import home
 from deep_tui.spec import AgentSpec
@@ -252,6 +255,21 @@ async def test_the_demo_says_it_heard_a_steer_and_carries_on_with_its_plan():
     finished = events[-1]
     assert finished.status == "completed" and "Done: Word Counter" in finished.output
     assert finished.usage.tool_calls == 15  # the whole plan, once
+
+
+def test_the_headless_views_show_or_pass_on_the_message_events():
+    queued = MessageQueued(seq=3, t=0.5, message_id="m1", kind="follow_up", text="then add tests")
+    delivered = MessageDelivered(seq=9, t=1.5, message_id="m1", kind="follow_up", text="then add tests", step=6)
+    screen = io.StringIO()
+    with LiveProgress(Console(file=screen, width=100)) as view:
+        view.show(queued)
+        view.show(delivered)
+    assert screen.getvalue().count("then add tests") == 1 and "↳ you (follow-up): then add tests" in screen.getvalue()
+    lines = io.StringIO()
+    jsonl = JsonLines(lines, on_closed=lambda: None)
+    jsonl.show(queued)
+    jsonl.show(delivered)
+    assert [parse_event(line) for line in lines.getvalue().splitlines()] == [queued, delivered]
 
 
 # The dashboard ----------------------------------------------------------------------------------------
