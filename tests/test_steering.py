@@ -323,6 +323,7 @@ async def test_the_follow_up_key_sends_a_message_the_agent_gets_when_it_would_st
 
         output = shown(app.query_one(OutputView))
         assert lines_in_order(output, "done waiting", "↳ you (follow-up): add tests", "heard: add tests"), output
+        assert "↳ you (follow-up): add tests\n\nheard: add tests" in output  # one blank line, as between blocks
         assert app.turns == 1  # the same turn went on
 
 

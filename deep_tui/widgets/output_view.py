@@ -167,6 +167,8 @@ class OutputView(LineView, can_focus=True):
         if block is None or not block.live or block.kind != kind:
             self._finish_live()
             self._start_live(kind)
+        if not self._blocks[-1].source:  # the gap to the block above is the view's to draw
+            text = text.lstrip("\n")
         self._feed(text)
         self._publish()
 
