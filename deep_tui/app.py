@@ -498,6 +498,9 @@ class DeepTUI(App[None]):
         yield from super().get_system_commands(screen)
         if self.running:
             yield SystemCommand("Cancel the run", "Stop the running turn at once", self.action_cancel_run)
+            yield SystemCommand(
+                "Send the prompt as a follow-up", "The agent gets it when it would stop", self.action_follow_up
+            )
         yield SystemCommand("Copy the last answer", "Copy the answer's markdown", self.action_copy_answer)
         for pane, title in PANES.items():
             yield SystemCommand(

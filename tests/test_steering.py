@@ -316,6 +316,7 @@ async def test_the_follow_up_key_sends_a_message_the_agent_gets_when_it_would_st
     app = DeepTUI(AgentSpec(agent=STEERABLE), prompt="wait")
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: running(app, "wait_for_user"))
+        assert "Send the prompt as a follow-up" in [c.title for c in app.get_system_commands(app.screen)]
         app.query_one("#prompt", Input).focus()
         await pilot.press(*"add tests", "ctrl+f")
         await until(pilot, lambda: app.status == "completed")
