@@ -379,7 +379,12 @@ def _heeded(response: list[Part], messages: list[ModelMessage]) -> list[Part]:
     if not said:
         return response
     quoted = said if len(said) <= PROMPT_QUOTED else said[: PROMPT_QUOTED - 1] + "…"
-    return [("text", f"Noted: *{quoted}*. I'll keep it in mind and carry on.\n\n"), *response]
+    thought = next((i for i, (kind, _) in enumerate(response) if kind != "think"), len(response))
+    return [
+        *response[:thought],
+        ("text", f"Noted: “{quoted}”. I'll keep it in mind and carry on.\n\n"),
+        *response[thought:],
+    ]
 
 
 def _answered_calls(messages: list[ModelMessage]) -> set[str]:
