@@ -32,6 +32,7 @@ from deep_tui import config
 from deep_tui.format import duration
 from deep_tui.messages import AgentEvents
 from deep_tui.quiet import quiet_libraries
+from deep_tui.redact import redact
 from deep_tui.signals import ending_on_signals
 from deep_tui.spec import AgentSpec
 from deep_tui.terminal_text import visible
@@ -40,7 +41,7 @@ from deep_tui.widgets import FileTree, OutputView, StatusBar, TodoList, ToolCall
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from deep_tui.events import Event, RunFinished, Usage
+    from deep_tui.events import Event, MessageKind, RunFinished, Usage
     from deep_tui.runner import Session
     from deep_tui.sessions import SessionRecorder
 
@@ -60,6 +61,9 @@ FRAMES_PER_SECOND = 12
 run costs ~8 ms of the loop the agent runs on (see docs/performance.md)."""
 
 PANES = {"todos": "Todos", "files": "Files", "output": "Output", "calls": "Tool calls"}
+
+IDLE_PLACEHOLDER = "Ask the agent… (Enter to run)"
+RUNNING_PLACEHOLDER = "Enter steers the running agent · ^f queues a follow-up"
 
 
 class UnknownTheme(ValueError):
@@ -104,6 +108,7 @@ class DeepTUI(App[None]):
         Binding("ctrl+n", "focus_pane('prompt')", "Prompt", tooltip="Focus the prompt"),
         Binding("ctrl+y", "copy_answer", "Copy", tooltip="Copy the last answer to the clipboard"),
         Binding("f2,ctrl+backslash", "toggle_side", "Side", tooltip="Show or hide the todos and files (kept)"),
+        Binding("ctrl+f", "follow_up", "Follow-up", tooltip="Send the prompt to the agent for when it would stop"),
     ]
 
     # ``var``, not ``reactive``: a reactive on the App repaints the whole screen when it changes;
@@ -137,6 +142,11 @@ class DeepTUI(App[None]):
         self.startup_error: str | None = None
         """Why the agent could not be loaded; the command line prints it after the app exits."""
         self._queued = prompt
+        """A prompt that runs as the next turn as soon as the agent is loaded or the running turn ends."""
+        self._offered: str | None = None
+        """A prompt the running turn could not take, which a second Enter runs as the next turn."""
+        self._undelivered: dict[str, str] = {}
+        """Messages sent into the running turn that the model has not read yet, as typed, by id."""
         self._batch: list[Event] = []
         self._batch_timer: Timer | None = None
         self._batch_sent = 0.0
@@ -167,7 +177,7 @@ class DeepTUI(App[None]):
                 yield self._titled(OutputView(id="output"), "output", "^o")
                 yield self._titled(ToolCallLog(id="calls"), "calls", "^l")
         with Horizontal(id="prompt-row"):
-            yield Input(placeholder="Ask the agent… (Enter to run)", id="prompt")
+            yield Input(placeholder=IDLE_PLACEHOLDER, id="prompt")
         yield UsageBar(id="usage").data_bind(usage=DeepTUI.usage, turns=DeepTUI.turns, elapsed=DeepTUI.session_time)
         yield Footer()
 
@@ -251,7 +261,7 @@ class DeepTUI(App[None]):
             self.notify("Type a prompt first.", severity="warning")
             return
         if self.running:
-            self.notify("A turn is running: wait for it, or press Escape to cancel it.", severity="warning")
+            self._send(prompt, "steer")
             return
         event.input.clear()
         if self.session is None:
@@ -264,7 +274,38 @@ class DeepTUI(App[None]):
         self.status, self.node, self.step, self.elapsed = "running", "", 0, 0.0
         self._run_started = time.monotonic()
         self.query_one("#cancel", Button).disabled = False
+        self.query_one("#prompt", Input).placeholder = RUNNING_PLACEHOLDER
         self._run_turn(prompt)
+
+    async def action_follow_up(self) -> None:
+        prompt_input = self.query_one("#prompt", Input)
+        prompt = prompt_input.value.strip()
+        if not prompt:
+            self.notify("Type the follow-up in the prompt first.", severity="warning")
+        elif self.running:
+            self._send(prompt, "follow_up")
+        else:  # nothing runs: the follow-up is simply the next prompt
+            await prompt_input.action_submit()
+
+    def _send(self, prompt: str, kind: MessageKind) -> None:
+        """Send a prompt into the running turn; one it cannot take is offered to run as the next turn."""
+        prompt_input = self.query_one("#prompt", Input)
+        session = self.session if self.status == "running" else None
+        sent = session and (session.steer(prompt) if kind == "steer" else session.follow_up(prompt))
+        if sent:
+            self._undelivered[sent] = prompt
+            prompt_input.clear()
+        elif self._offered == prompt:
+            self._queued, self._offered = prompt, None
+            prompt_input.clear()
+            self.notify(f"Runs as the next turn when this one ends: {prompt[:80]}")
+        else:
+            self._offered = prompt
+            why = "is being cancelled" if self.status == "cancelling" else "cannot take a message now"
+            self.notify(
+                f"The running turn {why}. Press Enter again to run the prompt as the next turn.",
+                severity="warning",
+            )
 
     @work(group="agent", exclusive=True, exit_on_error=False)
     async def _run_turn(self, prompt: str) -> None:
@@ -305,6 +346,8 @@ class DeepTUI(App[None]):
         # Imported here, not at the top: pydantic's models cost ~80 ms before the first frame.
         from deep_tui.events import (
             FilesChanged,
+            MessageDelivered,
+            MessageQueued,
             NodeEntered,
             RunFinished,
             RunStarted,
@@ -348,6 +391,13 @@ class DeepTUI(App[None]):
                 self.query_one(TodoList).show(event.todos)
             elif isinstance(event, FilesChanged):
                 self.query_one(FileTree).apply(event.changes)
+            elif isinstance(event, MessageQueued):
+                # Noted here, not in the output: a line there would cut the answer streaming around it.
+                when = "before its next step" if event.kind == "steer" else "when it would stop"
+                self.notify(f"The agent reads it {when}: {event.text[:80]}", title="Message queued")
+            elif isinstance(event, MessageDelivered):
+                self._undelivered.pop(event.message_id, None)
+                output.add_message(event.text, event.kind)
             elif isinstance(event, UsageUpdated):
                 self.usage = event.usage if self._session_usage is None else self._session_usage + event.usage
             elif isinstance(event, RunFinished):
@@ -367,6 +417,7 @@ class DeepTUI(App[None]):
             output.add_error(f"{event.status}: {event.error}")
         elif event.status == "cancelled":
             output.add_note(f"■ cancelled after {duration(event.duration)}")
+        self._return_undelivered()
         self.query_one(FileTree).flush()
         self._session_usage = event.usage if self._session_usage is None else self._session_usage + event.usage
         self.usage = self._session_usage
@@ -374,8 +425,25 @@ class DeepTUI(App[None]):
         self._time_before += event.duration
         self.session_time = self._time_before
         self.query_one("#cancel", Button).disabled = True
+        self.query_one("#prompt", Input).placeholder = IDLE_PLACEHOLDER
         if not self.screen.is_modal:
             self.query_one("#prompt", Input).focus()
+        self._offered = None
+        if self._queued and self.session is not None:
+            prompt, self._queued = self._queued, None
+            self.call_later(self._start, prompt)
+
+    def _return_undelivered(self) -> None:
+        """Messages the turn ended before reading are said so, and put back in an empty prompt to send again."""
+        if not self._undelivered:
+            return
+        texts, self._undelivered = list(self._undelivered.values()), {}
+        output = self.query_one(OutputView)
+        for text in texts:
+            output.add_note(f"✗ not delivered, the turn ended first: {redact(text)}")
+        prompt_input = self.query_one("#prompt", Input)
+        if not prompt_input.value:
+            prompt_input.value = " ".join(texts)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A worker that died outside the runner's own handling still ends the turn visibly."""
@@ -498,6 +566,9 @@ class DeepTUI(App[None]):
         yield SystemCommand("Help", "Every key of the focused pane and of the app (? or F1)", self.action_help)
         if self.running:
             yield SystemCommand("Cancel the run", "Stop the running turn at once", self.action_cancel_run)
+            yield SystemCommand(
+                "Send the prompt as a follow-up", "The agent gets it when it would stop", self.action_follow_up
+            )
         yield SystemCommand("Copy the last answer", "Copy the answer's markdown", self.action_copy_answer)
         for pane, title in PANES.items():
             yield SystemCommand(

@@ -19,6 +19,8 @@ ToolOutcome = Literal["success", "failed", "retried", "denied", "interrupted", "
 TodoStatus = Literal["pending", "in_progress", "completed", "blocked"]
 FileChangeKind = Literal["created", "modified", "deleted"]
 RunStatus = Literal["completed", "cancelled", "timeout", "failed"]
+MessageKind = Literal["steer", "follow_up"]
+"""A steer reaches the model with its next request; a follow-up when the agent would otherwise stop."""
 
 
 class BaseEvent(BaseModel):
@@ -148,6 +150,30 @@ class UsageUpdated(BaseEvent):
     usage: Usage
 
 
+class MessageQueued(BaseEvent):
+    """The user sent a message into the running turn; it waits for its moment (see ``MessageKind``).
+
+    One that has no ``MessageDelivered`` by the turn's ``RunFinished`` never reached the model.
+    """
+
+    type: Literal["message_queued"] = "message_queued"
+    message_id: str
+    kind: MessageKind
+    text: str
+    """As typed, secrets masked."""
+
+
+class MessageDelivered(BaseEvent):
+    """A queued message went into the model's request at ``step``: from here on the agent has read it."""
+
+    type: Literal["message_delivered"] = "message_delivered"
+    message_id: str
+    kind: MessageKind
+    text: str
+    step: int
+    """The step of the ModelRequestNode whose request carried it."""
+
+
 class RunFinished(BaseEvent):
     type: Literal["run_finished"] = "run_finished"
     status: RunStatus
@@ -168,6 +194,8 @@ Event = Annotated[
     | TodosChanged
     | FilesChanged
     | UsageUpdated
+    | MessageQueued
+    | MessageDelivered
     | RunFinished,
     Field(discriminator="type"),
 ]

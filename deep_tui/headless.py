@@ -33,6 +33,7 @@ from rich.text import Text
 
 from deep_tui.events import (
     Event,
+    MessageDelivered,
     NodeEntered,
     RunFinished,
     RunStarted,
@@ -247,6 +248,10 @@ class LiveProgress:
                     (f"  {event.duration * 1000:.0f} ms", "dim"),
                 )
             )
+        elif isinstance(event, MessageDelivered):  # a message_queued shows once it reaches the model
+            self._flush()
+            kind = event.kind.replace("_", "-")
+            self.console.print(Text.assemble(("↳ you ", "bold cyan"), (f"({kind}): ", "cyan"), event.text))
         elif isinstance(event, RunFinished):
             self._flush()
             self.console.print(self._summary(event))

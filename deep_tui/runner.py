@@ -32,8 +32,10 @@ from pydantic_ai import (
     TextPartDelta,
     ThinkingPartDelta,
 )
+from pydantic_ai.exceptions import UserError
 from pydantic_ai.messages import (
     SYNTHESIZED_TOOL_RETURN_METADATA_KEY,
+    EnqueuedMessagesEvent,
     ModelMessage,
     ModelMessagesTypeAdapter,
     ModelRequest,
@@ -47,12 +49,16 @@ from pydantic_ai.messages import (
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import UsageLimits
 from pydantic_ai_backends import StateBackend
+from pydantic_deep.features.message_queue import QueuedMessage, format_steering
 
 from deep_tui.events import (
     PREVIEW_LIMIT,
     TRACEBACK_LIMIT,
     Event,
     FilesChanged,
+    MessageDelivered,
+    MessageKind,
+    MessageQueued,
     NodeEntered,
     NodeName,
     RunFinished,
@@ -157,6 +163,8 @@ class _Turn:
     started: float = field(default_factory=time.perf_counter)
     seq: int = 0
     calls: dict[str, _Call] = field(default_factory=dict)
+    messages: dict[str, tuple[MessageKind, str]] = field(default_factory=dict)
+    """The user's messages sent into this turn and not yet delivered, by enqueue id: kind and masked text."""
     text_parts: int = 0
     secrets: tuple[str, ...] = field(default_factory=secrets)
     last_yield: float = field(default_factory=time.perf_counter)
@@ -234,6 +242,7 @@ class Session:
         self._workspace = self.files.workspace(self.id)
         self._token: CancellationToken | None = None
         self._run: Any = None
+        self._turn: _Turn | None = None
         self._todos: tuple[TodoItem, ...] = ()
         self._usage = Usage()
 
@@ -265,6 +274,48 @@ class Session:
                     if isinstance(part, ToolReturnPart) and part.tool_call_id == call_id:
                         return _result_text(part.content)
         return None
+
+    @property
+    def accepts_messages(self) -> bool:
+        """Whether ``steer`` and ``follow_up`` can reach the running turn now."""
+        cancelled = self._token is not None and self._token.cancelled
+        return self._turn is not None and not cancelled and callable(getattr(self._run, "enqueue", None))
+
+    def steer(self, text: str) -> str | None:
+        """Send the running turn a message the model reads with its next request.
+
+        Returns the id its events carry, or None when no turn can take it now (none runs, it is being
+        cancelled, or it has made its last request).
+        """
+        return self._send(text, "steer")
+
+    def follow_up(self, text: str) -> str | None:
+        """Send the running turn a message the agent gets when it would otherwise stop; as ``steer``."""
+        return self._send(text, "follow_up")
+
+    def _send(self, text: str, kind: MessageKind) -> str | None:
+        """Queue ``text`` in pydantic-ai's own queue of the run, which every agent has.
+
+        pydantic-deep's ``MessageQueueCapability`` also steers any agent once added to the run, but the
+        model reads its message on one request only (it never enters the history) and its follow-ups
+        need the run to be started again; ``AgentRun.enqueue`` keeps the message in the history, turns
+        a run about to end into one more request, and reports the delivery in the stream. A steer is
+        labelled as pydantic-deep labels its own, so the model tells it from the results it comes with.
+        """
+        turn = self._turn
+        if turn is None or not self.accepts_messages:
+            return None
+        try:
+            if kind == "steer":
+                message_id: str = self._run.enqueue(format_steering([QueuedMessage(text, "steering")]))
+            else:
+                message_id = self._run.enqueue(text, priority="when_idle")
+        except UserError:  # the run has made its last request and is closing
+            return None
+        masked = redact(text, turn.secrets)
+        turn.messages[message_id] = (kind, masked)
+        turn.emit(MessageQueued, message_id=message_id, kind=kind, text=masked)
+        return message_id
 
     def cancel(self) -> None:
         """Stop the running turn from any task or thread; it ends "cancelled"."""
@@ -313,7 +364,7 @@ class Session:
                 usage_limits=USAGE_LIMITS,
                 model_settings=self.model_settings,
             ) as run:
-                self._run = run
+                self._run, self._turn = run, turn
                 await self._drive(run, turn)
             result = run.result
             assert result is not None
@@ -339,7 +390,7 @@ class Session:
             )
         finally:
             self._token = None
-            self._run = None
+            self._run = self._turn = None
 
     async def _drive(self, run: Any, turn: _Turn) -> None:
         step = 0
@@ -349,7 +400,10 @@ class Session:
             if Agent.is_model_request_node(node):
                 async with node.stream(run.ctx) as stream:
                     async for event in stream:
-                        self._on_model_event(event, turn)
+                        if isinstance(event, EnqueuedMessagesEvent):
+                            _emit_delivered(turn, event.enqueue_id, step)
+                        else:
+                            self._on_model_event(event, turn)
                         await turn.share_loop()
             elif Agent.is_call_tools_node(node):
                 async with node.stream(run.ctx) as stream:
@@ -466,6 +520,13 @@ def _emit_result(turn: _Turn, part: ToolReturnPart | RetryPromptPart) -> None:
         size=len(text),
         duration=round(turn.elapsed() - call.started, 4) if call else 0.0,
     )
+
+
+def _emit_delivered(turn: _Turn, message_id: str, step: int) -> None:
+    """Report one of the user's messages as read by the model (what a tool enqueues is not theirs)."""
+    if message_id in turn.messages:
+        kind, text = turn.messages.pop(message_id)
+        turn.emit(MessageDelivered, message_id=message_id, kind=kind, text=text, step=step)
 
 
 def _results(messages: list[ModelMessage], call_ids: set[str]) -> list[ToolReturnPart | RetryPromptPart]:

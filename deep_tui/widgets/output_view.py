@@ -32,10 +32,11 @@ from deep_tui.format import size
 from deep_tui.terminal_text import visible
 from deep_tui.widgets.line_view import LineView
 
-BlockKind = Literal["prompt", "thinking", "answer", "error", "note"]
+BlockKind = Literal["prompt", "message", "thinking", "answer", "error", "note"]
 
 STYLES: dict[BlockKind, Style] = {
     "prompt": Style(bold=True, color="cyan"),
+    "message": Style(color="cyan"),
     "thinking": Style(dim=True, italic=True),
     "answer": Style(),
     "error": Style(color="red", bold=True),
@@ -162,6 +163,15 @@ class OutputView(LineView, can_focus=True):
             label.append(f"… ({size(len(prompt))} in all)", style="dim")
         self._add_fixed("prompt", prompt, label)
 
+    def add_message(self, text: str, kind: Literal["steer", "follow_up"]) -> None:
+        """A message the user sent into the running turn, at the point where the model read it."""
+        label = Text.assemble(
+            ("↳ you ", "bold cyan"), (f"({kind.replace('_', '-')}): ", "cyan"), (text[:PROMPT_SHOWN], "bold")
+        )
+        if len(text) > PROMPT_SHOWN:
+            label.append(f"… ({size(len(text))} in all)", style="dim")
+        self._add_fixed("message", text, label)
+
     def add_text(self, text: str, kind: Literal["answer", "thinking"] = "answer") -> None:
         """Append streamed text; thinking and answer text go to separate blocks."""
         text = visible(text)
@@ -169,6 +179,8 @@ class OutputView(LineView, can_focus=True):
         if block is None or not block.live or block.kind != kind:
             self._finish_live()
             self._start_live(kind)
+        if not self._blocks[-1].source:  # the gap to the block above is the view's to draw
+            text = text.lstrip("\n")
         self._feed(text)
         self._publish()
 
