@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from agents.hostile import EVIL_FILE, RESULT_END, SECRET_ENV
 
 from deep_tui.agents import AgentError
 from deep_tui.events import parse_event
@@ -373,8 +374,6 @@ def test_the_answer_can_be_fetched_in_settled_parts_that_add_up_to_the_whole():
 
 
 def test_a_file_of_the_run_can_be_read_with_secrets_masked_and_nothing_changed(monkeypatch):
-    from hostile import EVIL_FILE, SECRET_ENV  # type: ignore[import-not-found]
-
     monkeypatch.setenv(SECRET_ENV, "sk-test-0123456789")
     with served(HOSTILE) as web, web.client() as client:
         run_id = start_run(client)
@@ -417,8 +416,6 @@ def test_a_file_cut_inside_a_character_or_not_text_is_said_so(monkeypatch):
 
 
 def test_a_tool_call_is_shown_with_its_whole_result_and_secrets_masked(monkeypatch):
-    from hostile import RESULT_END, SECRET_ENV  # type: ignore[import-not-found]
-
     monkeypatch.setenv(SECRET_ENV, "sk-test-0123456789")
     with served(HOSTILE) as web, web.client() as client:
         run_id = start_run(client)
