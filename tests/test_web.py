@@ -359,17 +359,27 @@ def test_the_answer_can_be_fetched_in_settled_parts_that_add_up_to_the_whole():
         run_id = start_run(client)
         assert web.wait_finished(run_id) == "completed"
         whole = client.get(f"/runs/{run_id}/answer").json()
-        text_seqs = [e.seq for e in events(client.get(f"/runs/{run_id}/events")) if e.type == "text_delta"]
-        first, last = text_seqs[0], text_seqs[len(text_seqs) // 2]
-        halfway = client.get(f"/runs/{run_id}/answer", params={"first": first, "last": last, "settled": True}).json()
-        assert halfway["nodes"] == whole["nodes"][: len(halfway["nodes"])]  # whole blocks, up to a blank line
-        assert 0 < halfway["end"] < whole["end"]
-        rest = client.get(f"/runs/{run_id}/answer", params={"first": first, "offset": halfway["end"]}).json()
+        deltas = [e for e in events(client.get(f"/runs/{run_id}/events")) if e.type == "text_delta"]
+        first = deltas[0].seq
+        so_far = ""
+        for delta in deltas:  # stop in the middle of the list's fourth item, as a page streaming it would
+            so_far += delta.text
+            if "and [home]" in so_far:
+                last = delta.seq
+                break
+        answer = f"/runs/{run_id}/answer"
+        halfway = client.get(answer, params={"first": first, "last": last, "settled": True}).json()
+        assert halfway["nodes"] == whole["nodes"][: len(halfway["nodes"])] == whole["nodes"][:3]  # up to a blank line
+        growing = halfway["partial"]  # the list so far: its three finished items, for the page to replace later
+        assert [node[0] for node in growing] == ["ul"] and len(growing[0]) - 2 == 3
+        complete_lines = so_far[: so_far.rfind("\n") + 1]
+        assert halfway["utf16"] + halfway["partial_utf16"] == len(complete_lines.encode("utf-16-le")) // 2
+        rest = client.get(answer, params={"first": first, "offset": halfway["end"]}).json()
         assert halfway["nodes"] + rest["nodes"] == whole["nodes"] and rest["end"] == whole["end"]
         assert halfway["utf16"] + rest["utf16"] == whole["utf16"] == whole["end"] + 1  # 📋 is two UTF-16 units
-        nothing = client.get(f"/runs/{run_id}/answer", params={"first": last + 1, "last": last}).json()
-        assert nothing == {"nodes": [], "end": 0, "utf16": 0}
-        assert client.get(f"/runs/{run_id}/answer", params={"offset": -1}).status_code == 422
+        nothing = client.get(answer, params={"first": last + 1, "last": last}).json()
+        assert nothing == {"nodes": [], "end": 0, "utf16": 0, "partial": [], "partial_utf16": 0}
+        assert client.get(answer, params={"offset": -1}).status_code == 422
         assert client.get("/runs/nope/answer").status_code == 404
 
 

@@ -238,6 +238,11 @@ async def test_a_file_and_a_tool_call_open_by_click_or_enter_as_text(tmp_path):
             await page.eval("document.getElementById('viewer-close').click()")
             await page.press("Enter", 13, "#tools tr[data-call-id=write]")
             await page.wait("document.getElementById('viewer-title').textContent === 'write_file'")
+            shown = await page.eval(
+                "[...document.querySelectorAll('#viewer-body pre.text')].map(pre => pre.textContent)"
+            )
+            assert json.loads(shown[0]) == {"path": "/notes/evil.html", "content": "‹2 lines, below›"}
+            assert shown[1] == EVIL_FILE  # a multi-line argument as itself, not as an escaped string
             assert await page.eval(INERT)
 
 
@@ -249,6 +254,8 @@ async def test_the_answer_is_rendered_while_it_streams_without_a_request_per_del
             await page.wait("document.querySelector('#output .live').textContent.includes('tick100 ')")
             assert await page.eval("document.body.dataset.status") == "running"
             assert await page.eval("document.querySelector('#output .markdown strong').textContent") == "starts"
+            assert await page.eval("[...document.querySelectorAll('#output .partial li')].length") == 2  # so far
+            assert not (await page.eval("document.querySelector('#output .live').textContent")).startswith("- ")
             renders = await page.eval(
                 "performance.getEntriesByType('resource').filter(entry => entry.name.includes('/answer')).length"
             )

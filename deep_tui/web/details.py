@@ -61,9 +61,14 @@ class Answer(BaseModel):
     nodes: list[Any]
     """The markdown as ``[tag, attributes, *children]`` lists and strings (text), for DOM calls, never HTML."""
     end: int
-    """Characters (code points) of the text rendered so far: the ``offset`` of the next request."""
+    """Characters (code points) of the text rendered in ``nodes`` so far: the ``offset`` of the next request."""
     utf16: int
-    """UTF-16 code units rendered by this answer (from ``offset`` to ``end``): what a page's string lost."""
+    """UTF-16 code units in ``nodes`` (from ``offset`` to ``end``): how much a page's plain text is now shown."""
+    partial: list[Any] = []
+    """With ``settled``: the text after ``end`` up to its last line break (a list growing, a code block still
+    open), rendered alone; later text can change it, so a page replaces it at each request."""
+    partial_utf16: int = 0
+    """UTF-16 code units in ``partial``."""
 
 
 class FileContent(BaseModel):
@@ -103,12 +108,20 @@ def router(find: Callable[[str], Run]) -> APIRouter:
         """The run's answer (the text of its text deltas from ``first`` to ``last``) as a markdown tree.
 
         A page streaming the answer asks for ``settled`` parts as they come, from the ``end`` it was given
-        last, and for the whole text once the block of text is over.
+        last, each with the ``partial`` rest of its complete lines, and for the whole text once it is over.
         """
         text = find(run_id).notes.text(first, last)[offset:]
-        if settled:
-            text = text[: settled_end(text)]
-        return Answer(nodes=render(text), end=offset + len(text), utf16=len(text.encode("utf-16-le")) // 2)
+        if not settled:
+            return Answer(nodes=render(text), end=offset + len(text), utf16=_utf16(text))
+        done = settled_end(text)
+        lines = text[done : text.rfind("\n") + 1]
+        return Answer(
+            nodes=render(text[:done]),
+            end=offset + done,
+            utf16=_utf16(text[:done]),
+            partial=render(lines),
+            partial_utf16=_utf16(lines),
+        )
 
     @routes.get("/runs/{run_id}/files")
     async def file(run_id: str, path: str = Query(description="the file's path in the workspace")) -> FileContent:
@@ -158,6 +171,11 @@ def router(find: Callable[[str], Run]) -> APIRouter:
         )
 
     return routes
+
+
+def _utf16(text: str) -> int:
+    """The length of ``text`` in a browser's strings."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _read(run: Run, path: str) -> bytes | None:

@@ -3,7 +3,7 @@
 ``build`` thinks twice (the two thoughts must not run together), writes a file
 of HTML, calls a tool whose result is longer than an event's preview, and
 answers in markdown full of HTML, script and link tricks. ``endless`` streams a
-markdown heading, then text for ever.
+markdown heading and the start of a list, then text for ever.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def build():
 
 
 async def _endless(messages, info: AgentInfo):
-    yield "# Ticking\n\nThe clock **starts**.\n\n"
+    yield "# Ticking\n\nThe clock **starts**.\n\n- one\n- two\n"
     n = 0
     while True:
         await asyncio.sleep(0.01)
