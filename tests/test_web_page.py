@@ -13,11 +13,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 import aiohttp
 import pytest
-from agents.hostile import EVIL_FILE, RESULT_END, THOUGHTS
+from agents.hostile import EVIL_FILE, LONG_PARAGRAPHS, RESULT_END, THOUGHTS
 from test_web import AGENTS, FOREVER, GARDEN, HOSTILE, served
 
 from deep_tui.events import PREVIEW_LIMIT
@@ -26,6 +26,7 @@ from deep_tui.spec import AgentSpec
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs a headless Chromium: apt-get install chromium")
 ENDLESS = AgentSpec(agent=f"{AGENTS}/hostile.py:endless")
+LONG = AgentSpec(agent=f"{AGENTS}/hostile.py:long")
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage")
 
 
@@ -263,3 +264,21 @@ async def test_the_answer_is_rendered_while_it_streams_without_a_request_per_del
             await page.eval("document.getElementById('cancel').click()")
             await page.wait("document.querySelector('#output .live').textContent === ''")  # all of it, at the end
             assert "tick100" in await page.eval("document.querySelector('#output .markdown').textContent")
+
+
+async def test_a_long_answer_ends_with_only_its_last_part_rendered_again(tmp_path):
+    with served(LONG) as web:
+        async with browser_tab(web.url, tmp_path) as page:
+            await page.start("talk")
+            await page.wait("document.body.dataset.status === 'completed'")
+            await page.wait("document.querySelector('#output .live').textContent === ''")
+            paragraphs = await page.eval("document.querySelectorAll('#output .answer .markdown p').length")
+            assert paragraphs == LONG_PARAGRAPHS + 1
+            assert await page.eval("document.querySelector('#output .answer .markdown p:last-child').textContent") == (
+                "The last one."
+            )
+            asked = await page.eval(
+                "performance.getEntriesByType('resource').filter(e => e.name.includes('/answer')).map(e => e.name)"
+            )
+            last = parse_qs(urlsplit(asked[-1]).query)
+            assert "settled" not in last and "offset" in last  # what was not rendered yet, not the whole 100 kB again

@@ -9,6 +9,7 @@ string of it as text.
 
 from __future__ import annotations
 
+import asyncio
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
@@ -111,17 +112,8 @@ def router(find: Callable[[str], Run]) -> APIRouter:
         last, each with the ``partial`` rest of its complete lines, and for the whole text once it is over.
         """
         text = find(run_id).notes.text(first, last)[offset:]
-        if not settled:
-            return Answer(nodes=render(text), end=offset + len(text), utf16=_utf16(text))
-        done = settled_end(text)
-        lines = text[done : text.rfind("\n") + 1]
-        return Answer(
-            nodes=render(text[:done]),
-            end=offset + done,
-            utf16=_utf16(text[:done]),
-            partial=render(lines),
-            partial_utf16=_utf16(lines),
-        )
+        # markdown-it-py parses about a megabyte in seconds: on a thread, the loop keeps streaming meanwhile
+        return await asyncio.to_thread(_answer, text, offset, settled)
 
     @routes.get("/runs/{run_id}/files")
     async def file(run_id: str, path: str = Query(description="the file's path in the workspace")) -> FileContent:
@@ -171,6 +163,20 @@ def router(find: Callable[[str], Run]) -> APIRouter:
         )
 
     return routes
+
+
+def _answer(text: str, offset: int, settled: bool) -> Answer:
+    if not settled:
+        return Answer(nodes=render(text), end=offset + len(text), utf16=_utf16(text))
+    done = settled_end(text)
+    lines = text[done : text.rfind("\n") + 1]
+    return Answer(
+        nodes=render(text[:done]),
+        end=offset + done,
+        utf16=_utf16(text[:done]),
+        partial=render(lines),
+        partial_utf16=_utf16(lines),
+    )
 
 
 def _utf16(text: str) -> int:

@@ -94,3 +94,18 @@ async def _endless(messages, info: AgentInfo):
 
 
 endless = Agent(FunctionModel(stream_function=_endless, model_name="endless"))
+
+
+LONG_PARAGRAPHS = 700
+"""``long`` answers this many paragraphs of about 150 characters (longer than the page re-renders whole), then
+one more after a pause."""
+
+
+async def _long(messages, info: AgentInfo):
+    for n in range(LONG_PARAGRAPHS):
+        yield f"Paragraph **{n}**: " + "lorem ipsum " * 11 + "\n\n"
+    await asyncio.sleep(1)
+    yield "The **last** one."
+
+
+long = Agent(FunctionModel(stream_function=_long, model_name="long"))
