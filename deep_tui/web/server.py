@@ -19,7 +19,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Iterator
 from importlib.resources import files
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 import uvicorn
@@ -35,7 +35,11 @@ from deep_tui.events import Event, RunFinished, RunStarted, RunStatus
 from deep_tui.redact import RedactingFilter, redact
 from deep_tui.sessions import SessionRecorder
 from deep_tui.spec import AgentSpec
+from deep_tui.web import details
 from deep_tui.web.auth import TOKEN_PARAM, bearer, token_matches
+
+if TYPE_CHECKING:
+    from deep_tui.runner import Session
 
 KEEP_FINISHED = 50
 """Finished runs kept for late followers; beyond this the oldest are forgotten."""
@@ -67,11 +71,14 @@ def sse_frame(event: Event) -> bytes:
 class Run:
     """One run's events, as SSE frames indexed by ``seq``, and the task producing them."""
 
-    def __init__(self, prompt: str, recorder: SessionRecorder | None = None) -> None:
+    def __init__(self, prompt: str, recorder: SessionRecorder | None = None, session: Session | None = None) -> None:
         self.id = ""
         self.prompt = redact(prompt)  # as listings show it, like the run_started event
         self.recorder = recorder
         """Keeps the run's session on disk; None with ``--no-save``."""
+        self.session = session
+        """The run's conversation: its workspace and history, which the page opens files and calls from."""
+        self.notes = details.RunNotes()
         self.frames: list[bytes] = []
         self.finished: RunFinished | None = None
         self.task: asyncio.Task[RunFinished] | None = None
@@ -86,6 +93,7 @@ class Run:
         """The session's sink: record the event, keep its frame and wake every follower."""
         if self.recorder is not None:
             self.recorder.record(event)
+        self.notes.add(event)
         if isinstance(event, RunStarted):
             self.id = event.run_id
             self.started.set()
@@ -166,7 +174,7 @@ class Runs:
         except OSError as exc:
             reason = f"cannot keep the session on disk ({exc}): set DEEP_TUI_HOME or pass --no-save"
             raise HTTPException(503, reason) from None
-        run = Run(prompt, recorder)
+        run = Run(prompt, recorder, session)
         run.task = asyncio.create_task(session.run(prompt, run.add, timeout=timeout or self.timeout))
         run.task.add_done_callback(lambda _: self._ended(run))
         try:
@@ -319,6 +327,7 @@ def create_app(spec: AgentSpec, *, token: str | None = None, timeout: float | No
             await asyncio.wait([run.task])
         return RunInfo.of(run)
 
+    app.include_router(details.router(runs.get))
     return app
 
 
