@@ -81,9 +81,10 @@ async def run_headless(
         _log_to(display if shared else Console(stderr=True))
         view = LiveProgress(display, markdown=True, redirect_stderr=shared)
     else:
-        progress = Console(stderr=True, soft_wrap=not sys.stderr.isatty())  # a log file's lines are not cut at 80
+        shown = sys.stderr.isatty()  # on a terminal, the display renders markdown; a log file's lines are not cut
+        progress = Console(stderr=True, soft_wrap=not shown)
         _log_to(progress)
-        view = AnswerOnly(out, LiveProgress(progress))
+        view = AnswerOnly(out, LiveProgress(progress, markdown=shown))
 
     def show(event: Event) -> None:
         view.show(event)
