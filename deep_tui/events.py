@@ -23,6 +23,18 @@ MessageKind = Literal["steer", "follow_up"]
 """A steer reaches the model with its next request; a follow-up when the agent would otherwise stop."""
 
 
+class Origin(BaseModel):
+    """The subagent an event comes from: pydantic-deep's ``task`` tool started it, maybe from another subagent."""
+
+    model_config = ConfigDict(frozen=True)
+
+    task_id: str
+    name: str
+    """The subagent's name, as the ``task`` call chose it."""
+    parent: str | None = None
+    """The task id of the subagent that started this one; None when the main agent did."""
+
+
 class BaseEvent(BaseModel):
     """Fields every event carries."""
 
@@ -32,6 +44,8 @@ class BaseEvent(BaseModel):
     """Position in its run, from 0 (the RunStarted event)."""
     t: float = 0.0
     """Seconds since the run started."""
+    origin: Origin | None = None
+    """The subagent the event comes from; None for the main agent's own."""
 
 
 class Usage(BaseModel):
