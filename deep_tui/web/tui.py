@@ -140,9 +140,10 @@ class DashboardServer(Server):
         websocket = web.WebSocketResponse(heartbeat=15)
         await websocket.prepare(request)
         if len(self.sessions) >= self.max_sessions:
+            most = self.max_sessions
             full = (
-                f"deep-tui: {len(self.sessions)} dashboards are open, the most this server allows "
-                f"(--max-sessions {self.max_sessions}): close one and reload this page."
+                f"deep-tui: this server runs at most {most} dashboard{'s' if most > 1 else ''} at once "
+                f"(--max-sessions {most}), and that many are open: close one and reload this page."
             )
             await websocket.send_bytes(f"\r\n  {full}\r\n".encode())
             await websocket.close(code=WSCloseCode.TRY_AGAIN_LATER, message=full.encode()[:120])
