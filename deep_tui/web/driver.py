@@ -8,6 +8,8 @@ Textual's own in how the process ends:
   (``deep_tui.signals``). A dashboard whose loop was stuck then ignored SIGTERM
   and SIGHUP for ever. The watcher gets the descriptor back, so those signals end
   the dashboard as in a terminal: cleanly, or within 8 s when it is stuck.
+  SIGINT is then ignored: no terminal sends it to a tab's process (each runs in
+  a session of its own), and the server ends tabs with SIGTERM.
 - When the server goes away without asking it to quit (it was killed), the
   dashboard's input ends. That is a closed terminal, so the dashboard hangs up
   (keeps its session and exits) instead of staying behind with nobody to see it.

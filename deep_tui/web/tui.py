@@ -21,6 +21,7 @@ import contextlib
 import os
 import shlex
 import signal
+import sys
 from collections.abc import Awaitable, Callable
 
 from aiohttp import WSCloseCode, web
@@ -89,14 +90,25 @@ class DashboardProcess(AppService):
         self._task = None
         await self._download_manager.cancel_app_downloads(app_service_id=self.app_service_id)
         await self.send_meta({"type": "quit"})
-        for ending, grace in ((signal.SIGTERM, QUIT_GRACE), (signal.SIGKILL, TERM_GRACE)):
+        for hard, grace in ((False, QUIT_GRACE), (True, TERM_GRACE)):
             if await _ended(process, grace):
                 break
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, ending)
+                _end(process, hard)
         await _ended(process, TERM_GRACE)
         with contextlib.suppress(asyncio.TimeoutError):  # the reader ends with the output (a grandchild may hold it)
             await asyncio.wait_for(task, QUIT_GRACE)
+
+
+def _end(process: asyncio.subprocess.Process, hard: bool) -> None:
+    """SIGTERM (or SIGKILL) the process and whatever it started, which share its process group."""
+    if sys.platform == "win32":  # no process groups: the process alone
+        if hard:
+            process.kill()
+        else:
+            process.terminate()
+    else:
+        os.killpg(process.pid, signal.SIGKILL if hard else signal.SIGTERM)
 
 
 async def _ended(process: asyncio.subprocess.Process, within: float) -> bool:
