@@ -41,6 +41,12 @@ def _count(text: str) -> int:
     return int(text)
 
 
+def _at_least_one(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number, 1 or more, got {text!r}")
+    return int(text)
+
+
 def _speed(text: str) -> float:
     try:
         value = float(text)
@@ -164,7 +170,25 @@ def build_serve_parser() -> argparse.ArgumentParser:
         f"(default: ${TOKEN_ENV})",
     )
     parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests for this host name, e.g. the name a proxy or other machines use "
+        "(the listening address, and localhost on loopback, always are); may be repeated",
+    )
+    parser.add_argument(
+        "--max-runs", type=_at_least_one, default=8, metavar="N", help="runs going at once; more get 429 (default 8)"
+    )
+    parser.add_argument(
         "--tui", action="store_true", help="serve the dashboard itself, one process per browser tab (textual-serve)"
+    )
+    parser.add_argument(
+        "--max-sessions",
+        type=_at_least_one,
+        default=4,
+        metavar="N",
+        help="with --tui, dashboards open at once, each a process of its own; more are refused (default 4)",
     )
     _agent_options(parser)
     return parser
@@ -279,7 +303,7 @@ def _serve(options: argparse.Namespace) -> int:
 
 
 def _start_server(options: argparse.Namespace) -> int:
-    from deep_tui.web.auth import is_loopback
+    from deep_tui.web.auth import Access, is_loopback
 
     if options.token is not None and not options.token.strip():
         return fail('the token is empty: choose a long random one, e.g. --token "$(openssl rand -hex 16)"')
@@ -310,6 +334,7 @@ def _start_server(options: argparse.Namespace) -> int:
     from deep_tui.agents import AgentError, open_session
 
     spec = _spec(options)
+    access = Access.of(options.host, options.allow_host)
     try:
         open_session(spec)  # once, so a bad agent fails here and not in every run or browser tab
     except AgentError as exc:
@@ -317,9 +342,11 @@ def _start_server(options: argparse.Namespace) -> int:
     if options.tui:
         import shlex
 
-        serve_dashboard(shlex.join(_dashboard_argv(options)), host=options.host, port=options.port, token=options.token)
+        command = shlex.join(_dashboard_argv(options))
+        serve_dashboard(command, port=options.port, token=options.token, access=access, sessions=options.max_sessions)
     else:
-        serve(create_app(spec, token=options.token, timeout=options.timeout), options.host, options.port)
+        app = create_app(spec, token=options.token, timeout=options.timeout, access=access, max_runs=options.max_runs)
+        serve(app, options.host, options.port)
     return 0
 
 

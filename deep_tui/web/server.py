@@ -19,7 +19,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Iterator
 from importlib.resources import files
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 import anyio
 import uvicorn
@@ -36,13 +36,20 @@ from deep_tui.redact import RedactingFilter, redact
 from deep_tui.sessions import SessionRecorder
 from deep_tui.spec import AgentSpec
 from deep_tui.web import details
-from deep_tui.web.auth import TOKEN_PARAM, bearer, token_matches
+from deep_tui.web.auth import LOCAL, TOKEN_PARAM, Access, bearer, token_matches
+from deep_tui.web.guard import Guard
 
 if TYPE_CHECKING:
     from deep_tui.runner import Session
 
 KEEP_FINISHED = 50
 """Finished runs kept for late followers; beyond this the oldest are forgotten."""
+
+MAX_RUNS = 8
+"""Runs going at once; one more is a 429 (``--max-runs``)."""
+
+PROMPT_SHOWN = 200
+"""Characters of a prompt shown in run listings; the run itself gets all of it."""
 
 HEARTBEAT_SECONDS = 15.0
 """A comment line is sent after this much silence, so proxies keep a quiet stream open."""
@@ -61,6 +68,10 @@ SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 log = logging.getLogger("deep_tui.web")
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def sse_frame(event: Event) -> bytes:
@@ -141,16 +152,20 @@ class RunInfo(BaseModel):
     @classmethod
     def of(cls, run: Run) -> RunInfo:
         saved_in = str(run.recorder.path) if run.recorder is not None else None
-        return cls(run_id=run.id, prompt=run.prompt, status=run.status, events=len(run.frames), saved_in=saved_in)
+        prompt = clip(run.prompt, PROMPT_SHOWN)
+        return cls(run_id=run.id, prompt=prompt, status=run.status, events=len(run.frames), saved_in=saved_in)
 
 
 class Runs:
     """Every run still going and the last ``KEEP_FINISHED`` finished, each on a session of its own."""
 
-    def __init__(self, spec: AgentSpec, timeout: float | None) -> None:
+    def __init__(self, spec: AgentSpec, timeout: float | None, max_runs: int = MAX_RUNS) -> None:
         self.spec = spec
         self.timeout = timeout
+        self.max_runs = max_runs
         self._runs: dict[str, Run] = {}
+        self._starting = 0
+        """Runs between their request and their ``run_started``, not yet in ``_runs``."""
 
     def __iter__(self) -> Iterator[Run]:
         return iter(list(self._runs.values()))
@@ -165,6 +180,17 @@ class Runs:
         """A new run on a new session, registered under the id its ``run_started`` event carries."""
         if not prompt.strip():
             raise HTTPException(422, 'the prompt is empty: give the agent something to do, e.g. "write a haiku"')
+        going = self._starting + sum(run.finished is None for run in self._runs.values())
+        if going >= self.max_runs:
+            reason = f"{going} runs are going, the most this server runs at once (--max-runs {self.max_runs}): "
+            raise HTTPException(429, reason + "wait for one to end, or cancel one with POST /runs/ID/cancel")
+        self._starting += 1
+        try:
+            return await self._start(prompt, timeout)
+        finally:
+            self._starting -= 1
+
+    async def _start(self, prompt: str, timeout: float | None) -> Run:
         try:  # building an agent imports and constructs things: keep it off the event loop
             session = await asyncio.to_thread(open_session, self.spec)
         except AgentError as exc:
@@ -183,7 +209,7 @@ class Runs:
             run.task.cancel()  # our client left before it had the id: nobody could follow or cancel it
             raise
         self._runs[run.id] = run
-        log.info("run %s started: %r", run.id, redact(prompt)[:60])  # masked before it is cut
+        log.info("run %s started: %r", run.id, clip(redact(prompt), 60))  # masked first: a cut secret is no secret
         return run
 
     def cancel_all(self) -> None:
@@ -274,9 +300,17 @@ def _last_event_id(value: str | None) -> int:
     return int(text)
 
 
-def create_app(spec: AgentSpec, *, token: str | None = None, timeout: float | None = None) -> FastAPI:
-    """The web app serving runs of the agent ``spec`` names; with ``token``, only to requests carrying it."""
-    runs = Runs(spec, timeout)
+def create_app(
+    spec: AgentSpec,
+    *,
+    token: str | None = None,
+    timeout: float | None = None,
+    access: Access = LOCAL,
+    max_runs: int = MAX_RUNS,
+) -> FastAPI:
+    """The web app serving runs of the agent ``spec`` names: with ``token``, only to requests carrying it;
+    always only under a name ``access`` allows, and never to another site's pages."""
+    runs = Runs(spec, timeout, max_runs)
     page = files("deep_tui.web").joinpath("index.html").read_text(encoding="utf-8")
     app = FastAPI(
         title="deep-tui", summary="Runs of a pydantic-deep agent as Server-Sent Events", docs_url=None, redoc_url=None
@@ -284,12 +318,13 @@ def create_app(spec: AgentSpec, *, token: str | None = None, timeout: float | No
     app.state.runs = runs
     if token:
         app.add_middleware(TokenGate, token=token)
+    app.add_middleware(Guard, access=access)  # added last, so it is the outermost
 
     @app.get("/", include_in_schema=False)
     async def index() -> HTMLResponse:
         return HTMLResponse(page, headers={"Content-Security-Policy": PAGE_POLICY, "Cache-Control": "no-cache"})
 
-    @app.get("/agent/stream", response_class=EventStream, responses=SSE_RESPONSE)
+    @app.get("/agent/stream", response_class=EventStream, status_code=200, responses=SSE_RESPONSE)
     async def agent_stream(
         prompt: str = "", timeout: float | None = Query(None, gt=0, description="seconds")
     ) -> EventStream:
@@ -309,7 +344,13 @@ def create_app(spec: AgentSpec, *, token: str | None = None, timeout: float | No
     async def get_run(run_id: str) -> RunInfo:
         return RunInfo.of(runs.get(run_id))
 
-    @app.get("/runs/{run_id}/events", response_class=EventStream, responses=SSE_RESPONSE, response_model=None)
+    @app.get(
+        "/runs/{run_id}/events",
+        response_class=EventStream,
+        status_code=200,
+        responses=SSE_RESPONSE,
+        response_model=None,
+    )
     async def follow_run(run_id: str, last_event_id: str | None = Header(None)) -> Response:
         """Every event of the run from the start, or after ``Last-Event-ID``; 204 when nothing is left to send."""
         run = runs.get(run_id)
@@ -343,14 +384,19 @@ class _Server(uvicorn.Server):
         await super().shutdown(sockets)
 
 
-def serve(app: FastAPI, host: str, port: int) -> None:
-    """Serve ``app`` with uvicorn until Ctrl+C or SIGTERM, logging one line per run start and end."""
-    handler = logging.StreamHandler(sys.stderr)
+def log_to(stream: TextIO) -> None:
+    """Log one line per run start and end to ``stream``, with every secret masked."""
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(DefaultFormatter("%(levelprefix)s %(message)s"))
     handler.addFilter(RedactingFilter())
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     log.propagate = False
+
+
+def serve(app: FastAPI, host: str, port: int) -> None:
+    """Serve ``app`` with uvicorn until Ctrl+C or SIGTERM, logging one line per run start and end."""
+    log_to(sys.stderr)
     config = uvicorn.Config(app, host=host, port=port, access_log=False, timeout_graceful_shutdown=5)
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl+C it handled
         _Server(config, app.state.runs).run()
