@@ -474,3 +474,15 @@ def events_of(response: httpx.Response) -> Iterator[Any]:
     for message in messages(response):
         if "comment" not in message:
             yield parse_event(message["data"])
+
+
+def test_an_sse_frame_escapes_the_controls_json_leaves_raw():
+    """``curl -N`` prints frames to a terminal: an 8-bit CSI or a DEL from the agent must arrive escaped."""
+    from deep_tui.events import TextDelta, parse_event
+    from deep_tui.web.server import sse_frame
+
+    event = TextDelta(seq=3, text="a\x9b2Jb\x7fc\x1b]0;t\x07")
+    frame = sse_frame(event).decode()
+    assert not any(ch in frame for ch in "\x9b\x7f\x1b\x07")
+    data = next(line for line in frame.splitlines() if line.startswith("data: "))[6:]
+    assert parse_event(data) == event

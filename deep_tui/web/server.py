@@ -35,6 +35,7 @@ from deep_tui.events import Event, RunFinished, RunStarted, RunStatus
 from deep_tui.redact import RedactingFilter, redact
 from deep_tui.sessions import SessionRecorder
 from deep_tui.spec import AgentSpec
+from deep_tui.terminal_text import json_visible
 from deep_tui.web import details
 from deep_tui.web.auth import LOCAL, TOKEN_PARAM, Access, bearer, token_matches
 from deep_tui.web.guard import Guard
@@ -75,8 +76,9 @@ def clip(text: str, limit: int) -> str:
 
 
 def sse_frame(event: Event) -> bytes:
-    """One event as an SSE message; ``data`` is the same JSON line ``deep-tui run --json`` prints."""
-    return f"event: {event.type}\nid: {event.seq}\ndata: {event.model_dump_json()}\n\n".encode()
+    """One event as an SSE message; ``data`` is the same JSON line ``deep-tui run --json`` prints, so ``curl`` to a
+    terminal cannot be driven by a C1 control or DEL that JSON leaves as it is."""
+    return f"event: {event.type}\nid: {event.seq}\ndata: {json_visible(event.model_dump_json())}\n\n".encode()
 
 
 class Run:
