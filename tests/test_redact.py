@@ -15,7 +15,7 @@ from pydantic_ai.models.function import DeltaThinkingPart, FunctionModel
 from pydantic_deep import DeepAgentDeps
 from scripted import collect, of_type, plain_session, text_of
 
-from deep_tui.events import parse_event
+from deep_tui.events import PREVIEW_LIMIT, parse_event
 from deep_tui.redact import MASK, RedactingFilter, StreamRedactor, json_forms, redact
 from deep_tui.runner import Session
 from deep_tui.sessions import SessionRecorder
@@ -182,6 +182,25 @@ async def test_a_timed_out_turn_sends_what_it_held_back(keys, tmp_path):
     events = await collect(session, timeout=0.3)
     assert events[-1].status == "timeout"
     assert_masked(events, None, text="", thinking="about sk-test-12")
+
+
+async def test_a_result_cut_for_its_preview_or_given_as_json_shows_no_part_of_a_key(keys, monkeypatch):
+    secret = 'pa"ss\\wörd-123'
+    monkeypatch.setenv("DB_PASSWORD", secret)
+
+    def long_result() -> str:
+        """Ends its preview in the middle of the key."""
+        return "x" * (PREVIEW_LIMIT - 5) + KEY
+
+    def dict_result() -> dict[str, str]:
+        """A result pydantic-ai turns into JSON."""
+        return {"password": secret}
+
+    session = plain_session([("tool", "long_result", {}), ("tool", "dict_result", {})], ["done"],
+                            tools=[long_result, dict_result])  # fmt: skip
+    previews = {e.tool: e.preview for e in of_type(await collect(session), "tool_call_finished")}
+    assert previews["long_result"] == "x" * (PREVIEW_LIMIT - 5) + MASK[:5]
+    assert json.loads(previews["dict_result"]) == {"password": MASK}
 
 
 async def test_prompt_arguments_results_and_errors_are_masked(keys, tmp_path, monkeypatch):
