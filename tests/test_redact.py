@@ -19,7 +19,9 @@ from deep_tui.events import PREVIEW_LIMIT, parse_event
 from deep_tui.redact import MASK, RedactingFilter, StreamRedactor, json_forms, redact
 from deep_tui.runner import Session
 from deep_tui.sessions import SessionRecorder
+from deep_tui.spec import AgentSpec
 
+AGENTS = Path(__file__).parent / "agents"
 KEY = "sk-test-123"
 OTHER = "test-123-xyz"
 """A second secret that overlaps the end of ``KEY``: ``sk-test-123-xyz`` holds both."""
@@ -239,3 +241,18 @@ def test_a_logged_traceback_is_masked(keys):
         logger.removeHandler(handler)
     assert KEY not in stream.getvalue()
     assert f"failed with {MASK}" in stream.getvalue() and f"RuntimeError: the provider said {MASK}" in stream.getvalue()
+
+
+async def test_the_server_log_and_run_listing_mask_the_prompt(keys, caplog):
+    httpx = pytest.importorskip("httpx")
+    from deep_tui.web.server import create_app
+
+    app = create_app(AgentSpec(agent=f"{AGENTS}/chatty.py:agent", save=False))
+    prompt = f"my key is {KEY}, " + "and then some more words " * 4
+    with caplog.at_level(logging.INFO, logger="deep_tui.web"):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client:
+            started = await client.post("/runs", json={"prompt": prompt})
+            listed = await client.get("/runs")
+    masked = f"my key is {MASK}, " + "and then some more words " * 4
+    assert started.json()["prompt"] == listed.json()[0]["prompt"] == masked
+    assert f"started: 'my key is {MASK}, and then" in caplog.text and "sk-te" not in caplog.text
