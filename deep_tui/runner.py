@@ -509,14 +509,15 @@ class Session:
 def _emit_result(turn: _Turn, part: ToolReturnPart | RetryPromptPart) -> None:
     call = turn.calls.pop(part.tool_call_id, None)
     text = _result_text(part.content)
-    # Masked before it is cut, so a secret across the cut is masked, not half shown.
-    longest = len(turn.secrets[0]) if turn.secrets else 0
+    # Masked before it is cut, so a secret across the cut is masked, not half shown; a result
+    # that was a dict or list is JSON here, so the secrets' JSON spellings are masked too.
+    longest = len(turn.json_secrets[0]) if turn.json_secrets else 0
     turn.emit(
         ToolCallFinished,
         call_id=part.tool_call_id,
         tool=part.tool_name or (call.tool if call else ""),
         outcome=part.outcome if isinstance(part, ToolReturnPart) else "retried",
-        preview=turn.clean(text[: PREVIEW_LIMIT + longest])[:PREVIEW_LIMIT],
+        preview=json_safe(redact(text[: PREVIEW_LIMIT + longest], turn.json_secrets))[:PREVIEW_LIMIT],
         size=len(text),
         duration=round(turn.elapsed() - call.started, 4) if call else 0.0,
     )

@@ -15,11 +15,13 @@ from pydantic_ai.models.function import DeltaThinkingPart, FunctionModel
 from pydantic_deep import DeepAgentDeps
 from scripted import collect, of_type, plain_session, text_of
 
-from deep_tui.events import parse_event
+from deep_tui.events import PREVIEW_LIMIT, parse_event
 from deep_tui.redact import MASK, RedactingFilter, StreamRedactor, json_forms, redact
 from deep_tui.runner import Session
 from deep_tui.sessions import SessionRecorder
+from deep_tui.spec import AgentSpec
 
+AGENTS = Path(__file__).parent / "agents"
 KEY = "sk-test-123"
 OTHER = "test-123-xyz"
 """A second secret that overlaps the end of ``KEY``: ``sk-test-123-xyz`` holds both."""
@@ -184,6 +186,25 @@ async def test_a_timed_out_turn_sends_what_it_held_back(keys, tmp_path):
     assert_masked(events, None, text="", thinking="about sk-test-12")
 
 
+async def test_a_result_cut_for_its_preview_or_given_as_json_shows_no_part_of_a_key(keys, monkeypatch):
+    secret = 'pa"ss\\wörd-123'
+    monkeypatch.setenv("DB_PASSWORD", secret)
+
+    def long_result() -> str:
+        """Ends its preview in the middle of the key."""
+        return "x" * (PREVIEW_LIMIT - 5) + KEY
+
+    def dict_result() -> dict[str, str]:
+        """A result pydantic-ai turns into JSON."""
+        return {"password": secret}
+
+    session = plain_session([("tool", "long_result", {}), ("tool", "dict_result", {})], ["done"],
+                            tools=[long_result, dict_result])  # fmt: skip
+    previews = {e.tool: e.preview for e in of_type(await collect(session), "tool_call_finished")}
+    assert previews["long_result"] == "x" * (PREVIEW_LIMIT - 5) + MASK[:5]
+    assert json.loads(previews["dict_result"]) == {"password": MASK}
+
+
 async def test_prompt_arguments_results_and_errors_are_masked(keys, tmp_path, monkeypatch):
     secret = 'pa"ss\\wörd-123'
     monkeypatch.setenv("DB_PASSWORD", secret)
@@ -220,3 +241,18 @@ def test_a_logged_traceback_is_masked(keys):
         logger.removeHandler(handler)
     assert KEY not in stream.getvalue()
     assert f"failed with {MASK}" in stream.getvalue() and f"RuntimeError: the provider said {MASK}" in stream.getvalue()
+
+
+async def test_the_server_log_and_run_listing_mask_the_prompt(keys, caplog):
+    httpx = pytest.importorskip("httpx")
+    from deep_tui.web.server import create_app
+
+    app = create_app(AgentSpec(agent=f"{AGENTS}/chatty.py:agent", save=False))
+    prompt = f"my key is {KEY}, " + "and then some more words " * 4
+    with caplog.at_level(logging.INFO, logger="deep_tui.web"):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client:
+            started = await client.post("/runs", json={"prompt": prompt})
+            listed = await client.get("/runs")
+    masked = f"my key is {MASK}, " + "and then some more words " * 4
+    assert started.json()["prompt"] == listed.json()[0]["prompt"] == masked
+    assert f"started: 'my key is {MASK}, and then" in caplog.text and "sk-te" not in caplog.text
