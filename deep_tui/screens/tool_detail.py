@@ -58,7 +58,7 @@ class ToolDetail(ModalScreen[None]):
                 yield Static(self._result(), id="detail-result")
                 if record.traceback:
                     yield Static(Text("\nTraceback", style="bold underline"))
-                    yield Static(Text(record.traceback, style="dim"), id="detail-traceback")
+                    yield Static(Text(visible(record.traceback), style="dim"), id="detail-traceback")
         yield Footer()
 
     def _result(self) -> Text:
