@@ -1,16 +1,22 @@
-"""The base of the long panes: a line-based scroll view that grows cheaply, follows its end and
-paints a line only when it changed."""
+"""The base of the long panes: a line-based scroll view that grows cheaply, follows its end,
+paints a line only when it changed, and finds text in its lines (``/``, ``n``, ``N``)."""
 
 from __future__ import annotations
 
 from collections.abc import Hashable
+from typing import ClassVar
 
 from rich.style import Style
+from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
+from textual.markup import escape
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
+
+from deep_tui.search import LineSearch, highlight
+from deep_tui.widgets.search_bar import Purpose, SearchBar
 
 PAINT_CACHE = 2000
 """Painted lines kept; several screens' worth."""
@@ -24,6 +30,21 @@ class LineView(ScrollView):
     so a layout is asked for only when the scrollbar appears or goes, and a batch
     of changes resizes and scrolls once. Every scroll repaints the view, so each
     line's final strip is cached under a key that changes when the line does.
+
+    ``/`` opens a ``SearchBar`` under the view that finds text as it is typed,
+    over each line's ``line_text``; a view that replaces, inserts or removes lines
+    says so with ``text_changed`` (lines added at the end need no word).
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "search", "Search", tooltip="Find text in this pane as you type"),
+        Binding("n", "next_match(True)", "Next match", tooltip="Go to the next line holding the text searched for"),
+        Binding("N", "next_match(False)", "Previous match", tooltip="Go to the previous line holding it"),
+    ]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"line-view--match", "line-view--match-current"}
+    DEFAULT_CSS = """
+    LineView > .line-view--match { background: $warning-muted; }
+    LineView > .line-view--match-current { background: $warning; color: $background; text-style: bold; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -35,10 +56,17 @@ class LineView(ScrollView):
         self._follow_after = False
         self._at_end = True
         """Whether the end was showing after the last scroll: kept, since a resize moves the end."""
+        self._line_total = 0
+        self._search: LineSearch | None = None
+        self._bar: SearchBar | None = None
+        self._search_from = 0
+        """Where the view was when the search bar opened: a query's first match is the first from there."""
+        self._match_styles = (Style(), Style())
 
     def set_line_count(self, lines: int, width: int = 0) -> None:
         """Resize to ``lines``; applied once after the current batch of changes, following the end
         if the view was at the end when the batch began."""
+        self._line_total = lines
         if self._pending_size is None:
             self._follow_after = self.wants_follow()
             self.call_later(self.settle)
@@ -60,6 +88,8 @@ class LineView(ScrollView):
     def settle(self) -> None:
         """Apply the pending resize and scroll now (the owner calls it at the end of a batch of changes,
         so they paint in the same frame; otherwise it runs after the current message)."""
+        if self._search is not None and self._search.query and self._search.sync():
+            self._show_search()
         size, self._pending_size = self._pending_size, None
         if size is None:
             return
@@ -78,6 +108,12 @@ class LineView(ScrollView):
         # Looked up once per paint rather than once per line: each costs tens of microseconds.
         self._paint_style = self.rich_style
         self._paint_width = self.scrollable_content_region.width
+        if self._search is not None and self._search.query:
+            self._search.sync()
+            self._match_styles = (
+                self.get_component_rich_style("line-view--match", partial=True),
+                self.get_component_rich_style("line-view--match-current", partial=True),
+            )
         return super().render_lines(crop)
 
     def notify_style_update(self) -> None:
@@ -90,11 +126,16 @@ class LineView(ScrollView):
         key = self.line_key(index)
         if key is None:
             return Strip.blank(self._paint_width, self._paint_style)
-        key = (key, scroll_x, self._paint_width, self._paint_style)
+        search = self._search
+        current = search.current == index if search is not None and search.is_match(index) else None
+        key = (key, scroll_x, self._paint_width, self._paint_style, current, current is not None and search.query)
         cached = self._painted.get(index)
         if cached is not None and cached[0] == key:
             return cached[1]
-        strip = self.paint_line(index).crop_extend(scroll_x, scroll_x + self._paint_width, self._paint_style)
+        strip = self.paint_line(index)
+        if current is not None and search is not None:
+            strip = highlight(strip, search.spans(strip.text), self._match_styles[current])
+        strip = strip.crop_extend(scroll_x, scroll_x + self._paint_width, self._paint_style)
         strip = strip.apply_style(self._paint_style)
         self._painted[index] = (key, strip)
         return strip
@@ -106,3 +147,116 @@ class LineView(ScrollView):
     def paint_line(self, index: int) -> Strip:
         """Line ``index``, uncropped, before the view's style is applied."""
         raise NotImplementedError
+
+    # Search ----------------------------------------------------------------------------------
+
+    def line_text(self, index: int) -> str:
+        """The plain text of line ``index``, as a search reads it."""
+        raise NotImplementedError
+
+    def text_changed(self, line: int) -> None:
+        """Lines from ``line`` on were replaced, inserted or removed: a search reads them again."""
+        if self._search is not None:
+            self._search.changed_from(line)
+
+    @property
+    def search(self) -> LineSearch:
+        """What is searched for in this view, and where it was found."""
+        if self._search is None:
+            self._search = LineSearch(lambda: self._line_total, self.line_text)
+        return self._search
+
+    def search_origin(self) -> int:
+        """The line the reader is at: the current match if it shows, else the top line."""
+        top, height = round(self.scroll_offset.y), self.scrollable_content_region.height
+        current = self._search.current if self._search is not None else None
+        return current if current is not None and top <= current < top + height else top
+
+    def show_line(self, line: int) -> None:
+        """Bring ``line``, a match, into view (a third down, if it has to scroll)."""
+        top, height = round(self.scroll_offset.y), self.scrollable_content_region.height
+        if not top <= line < top + height:
+            self.scroll_to(y=max(line - height // 3, 0), animate=False, immediate=True)
+
+    async def open_bar(self, purpose: Purpose, value: str) -> None:
+        """Show the bar under the view, for ``purpose``, and type into it."""
+        if self._bar is None:
+            assert self.parent is not None
+            self._bar = SearchBar(self)
+            await self.parent.mount(self._bar, after=self)
+        self._bar.open(purpose, value)
+
+    def _bar_open(self, purpose: Purpose) -> SearchBar | None:
+        bar = self._bar
+        return bar if bar is not None and bar.is_open and bar.purpose == purpose else None
+
+    async def action_search(self) -> None:
+        search = self.search
+        search.sync()
+        self._search_from = self.search_origin()
+        await self.open_bar("search", search.query)
+        self._show_search()
+
+    def action_next_match(self, forward: bool = True) -> None:
+        search = self.search
+        search.sync()
+        origin = self.search_origin()
+        if forward:
+            line = search.next_after(origin, inclusive=origin != search.current)
+        else:
+            line = search.previous_before(origin)
+        if line is not None:
+            self._go_to(line)
+        self._show_search()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "next_match":
+            return self._search is not None and bool(self._search.query)
+        return super().check_action(action, parameters)
+
+    def _go_to(self, line: int) -> None:
+        self.search.current = line
+        self.show_line(line)
+        self.refresh()
+
+    def _show_search(self) -> None:
+        """The count in the bar while it is open, and in the border once it is closed."""
+        search = self.search
+        summary = search.summary() if search.query else ""
+        if (bar := self._bar_open("search")) is not None:
+            bar.show_count(summary, found=bool(search.matches) or not search.query)
+            self.border_subtitle = ""
+        else:
+            self.border_subtitle = f"/{escape(search.query)} {summary}" if search.query else ""
+        self.refresh_bindings()
+
+    def on_search_bar_changed(self, event: SearchBar.Changed) -> None:
+        if event.purpose != "search":
+            return
+        event.stop()
+        search = self.search
+        search.set_query(event.value)
+        if search.query and (line := search.next_after(self._search_from, inclusive=True)) is not None:
+            self._go_to(line)
+        self._show_search()
+        self.refresh()
+
+    def on_search_bar_stepped(self, event: SearchBar.Stepped) -> None:
+        if event.purpose == "search":
+            event.stop()
+            self.action_next_match(event.forward)
+
+    def on_search_bar_submitted(self, event: SearchBar.Submitted) -> None:
+        if event.purpose == "search" and self._bar is not None:
+            event.stop()
+            self._bar.close()
+            self._show_search()
+
+    def on_search_bar_closed(self, event: SearchBar.Closed) -> None:
+        if event.purpose != "search":
+            return
+        event.stop()
+        if event.cancelled:
+            self.search.set_query("")
+            self.refresh()
+        self._show_search()
