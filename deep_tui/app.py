@@ -86,6 +86,7 @@ class DeepTUI(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "deep-tui"
     AUTO_FOCUS = None  # the prompt takes the focus just after the first frame (see _mount_rest)
+    ALLOW_IN_MAXIMIZED_VIEW = "Footer, SearchBar"  # a pane shown full screen keeps its search bar
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel_run", "Cancel", tooltip="Stop the running turn at once"),
         Binding("ctrl+q", "quit", "Quit", tooltip="Cancel any run and quit", priority=True),

@@ -322,6 +322,22 @@ async def test_in_the_dashboard_slash_searches_the_output_and_f_filters_the_tool
         assert "tool:read" in log.border_title and f"{len(calls)}/15" in log.border_title
 
 
+async def test_a_pane_shown_full_screen_keeps_its_search_bar_in_view():
+    app = demo(prompt="build a word counter")
+    async with app.run_test(size=(60, 16)) as pilot:
+        await until(pilot, lambda: app.status == "completed")
+        await pilot.press("ctrl+l", "slash", *"read")  # too short for the tool calls: they fill the screen
+        await pilot.pause()
+        log = app.query_one(ToolCallLog)
+        search_bar = next(each for each in app.query(SearchBar) if each.is_open)
+        assert app.screen.maximized is log
+        assert search_bar.region.height == 1 and search_bar.region.bottom <= 15  # above the footer
+        assert str(search_bar.query_one("#search-count", Label).content) == "1/2"  # read_file and README.md
+        await pilot.press("escape")  # back to the normal view: the search goes with the full screen
+        await pilot.pause()
+        assert app.screen.maximized is None and not search_bar.is_open and not log.border_subtitle
+
+
 # The parts alone ------------------------------------------------------------------------------------------
 
 

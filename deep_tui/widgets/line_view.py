@@ -59,6 +59,8 @@ class LineView(ScrollView):
         self._line_total = 0
         self._search: LineSearch | None = None
         self._bar: SearchBar | None = None
+        """The bar last opened: ``_bars[False]`` under the view, or ``_bars[True]`` while the view fills the screen."""
+        self._bars: dict[bool, SearchBar] = {}
         self._search_from = 0
         """Where the view was when the search bar opened: a query's first match is the first from there."""
         self._match_styles = (Style(), Style())
@@ -179,12 +181,21 @@ class LineView(ScrollView):
             self.scroll_to(y=max(line - height // 3, 0), animate=False, immediate=True)
 
     async def open_bar(self, purpose: Purpose, value: str) -> None:
-        """Show the bar under the view, for ``purpose``, and type into it."""
-        if self._bar is None:
-            assert self.parent is not None
-            self._bar = SearchBar(self)
-            await self.parent.mount(self._bar, after=self)
-        self._bar.open(purpose, value)
+        """Show the bar for ``purpose`` under the view (at the foot of the screen while the view fills it),
+        and type into it."""
+        docked = self.screen.maximized is self
+        bar = self._bars.get(docked)
+        if bar is None:
+            bar = self._bars[docked] = SearchBar(self, docked=docked)
+            if docked:
+                await self.screen.mount(bar)
+            else:
+                assert self.parent is not None
+                await self.parent.mount(bar, after=self)
+        if self._bar is not None and self._bar is not bar:
+            self._bar.close()
+        self._bar = bar
+        bar.open(purpose, value)
 
     def _bar_open(self, purpose: Purpose) -> SearchBar | None:
         bar = self._bar

@@ -5,7 +5,8 @@ parents, what is typed: the pane does the finding or filtering, and writes the
 count back with ``show_count``. Escape closes it and hands the focus back; Enter
 is the owner's to accept (a bad filter keeps the bar open); leaving it for
 another widget closes it and keeps what it found. Closing hides it rather than
-removing it: the next ``/`` shows it again without mounting anything.
+removing it: the next ``/`` shows it again without mounting anything. For a pane
+shown full screen it is docked above the footer, the only other widget shown.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class SearchBar(Horizontal):
     DEFAULT_CSS = """
     SearchBar { height: 1; background: $boost; display: none; }
     SearchBar.-open { display: block; }
+    SearchBar.-docked { dock: bottom; margin-bottom: 1; }
     SearchBar > #search-prompt { width: auto; padding: 0 1; color: $accent; text-style: bold; }
     SearchBar > Input { width: 1fr; height: 1; border: none; padding: 0; background: $boost; }
     SearchBar > Input:focus { border: none; background-tint: transparent; }
@@ -79,10 +81,18 @@ class SearchBar(Horizontal):
             self.purpose = purpose
             self.cancelled = cancelled
 
-    def __init__(self, owner: Widget) -> None:
-        super().__init__()
+    def __init__(self, owner: Widget, *, docked: bool = False) -> None:
+        super().__init__(classes="-docked" if docked else None)
         self.owner = owner
         self.purpose: Purpose = "search"
+
+    def on_mount(self) -> None:
+        if self.has_class("-docked"):  # above the footer, for a pane shown full screen: it goes when the pane does
+            self.watch(self.screen, "maximized", self._check_owner_shown, init=False)
+
+    def _check_owner_shown(self, maximized: Widget | None) -> None:
+        if maximized is not self.owner:
+            self.action_cancel()
 
     def compose(self) -> ComposeResult:
         yield Label("", id="search-prompt")
