@@ -29,6 +29,9 @@ def test_the_quick_benchmark_prints_every_row():
         "last/first decile",
         "key p99, while streaming",
         "key p99, after",
+        "search key p99, 0.02 MB output",
+        "search key p99, 200 tool calls",
+        "search opens (/)",
         "Escape→cancelled p95",
         "peak RSS",
     ):

@@ -36,11 +36,13 @@ class Panes(App[None]):
 
 
 def bar(app: App) -> SearchBar:
-    return app.query_one(SearchBar)
+    return app.query_one(SearchBar)  # one pane searched per test: its bar is the only one
 
 
 def count(app: App) -> str:
-    return str(app.query_one("#search-count", Label).content)
+    """The count the open search bar shows."""
+    label = next(each for each in app.query(SearchBar) if each.is_open).query_one("#search-count", Label)
+    return label.visual.plain  # type: ignore[union-attr]
 
 
 def painted(view: LineView) -> list[str]:
@@ -332,7 +334,7 @@ async def test_a_pane_shown_full_screen_keeps_its_search_bar_in_view():
         search_bar = next(each for each in app.query(SearchBar) if each.is_open)
         assert app.screen.maximized is log
         assert search_bar.region.height == 1 and search_bar.region.bottom <= 15  # above the footer
-        assert str(search_bar.query_one("#search-count", Label).content) == "1/2"  # read_file and README.md
+        assert count(app) == "1/2"  # read_file and README.md
         await pilot.press("escape")  # back to the normal view: the search goes with the full screen
         await pilot.pause()
         assert app.screen.maximized is None and not search_bar.is_open and not log.border_subtitle

@@ -3,6 +3,7 @@ paints a line only when it changed, and finds text in its lines (``/``, ``n``, `
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Hashable
 from typing import ClassVar
 
@@ -209,7 +210,12 @@ class LineView(ScrollView):
         self._show_search()
 
     def action_next_match(self, forward: bool = True) -> None:
+        """The next (or previous) match; always in the footer, as redrawing the footer when a search starts
+        and ends would cost as much as the search."""
         search = self.search
+        if not search.query:
+            self.notify("Nothing is searched for: / finds text in this pane.")
+            return
         search.sync()
         origin = self.search_origin()
         if forward:
@@ -217,40 +223,51 @@ class LineView(ScrollView):
         else:
             line = search.previous_before(origin)
         if line is not None:
+            before = self._marked_lines()
             self._go_to(line)
+            self._repaint(before)
         self._show_search()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "next_match":
-            return self._search is not None and bool(self._search.query)
-        return super().check_action(action, parameters)
 
     def _go_to(self, line: int) -> None:
         self.search.current = line
         self.show_line(line)
-        self.refresh()
+
+    def _marked_lines(self) -> list[int]:
+        """The lines on screen that show a match."""
+        top, height = round(self.scroll_offset.y), self.scrollable_content_region.height
+        matches = self.search.matches
+        return matches[bisect_left(matches, top) : bisect_left(matches, top + height)]
+
+    def _repaint(self, before: list[int]) -> None:
+        """Repaint the lines that showed a match (``before``) or show one now, not the whole view:
+        a keystroke should cost the lines it changes."""
+        lines = before + self._marked_lines()
+        if lines:
+            self.refresh_lines(min(lines), max(lines) - min(lines) + 1)
 
     def _show_search(self) -> None:
         """The count in the bar while it is open, and in the border once it is closed."""
         search = self.search
         summary = search.summary() if search.query else ""
+        subtitle = ""
         if (bar := self._bar_open("search")) is not None:
             bar.show_count(summary, found=bool(search.matches) or not search.query)
-            self.border_subtitle = ""
-        else:
-            self.border_subtitle = f"/{escape(search.query)} {summary}" if search.query else ""
-        self.refresh_bindings()
+        elif search.query:
+            subtitle = f"/{escape(search.query)} {summary}"
+        if subtitle != (self.border_subtitle or ""):  # setting it repaints the whole view
+            self.border_subtitle = subtitle
 
     def on_search_bar_changed(self, event: SearchBar.Changed) -> None:
         if event.purpose != "search":
             return
         event.stop()
         search = self.search
+        before = self._marked_lines()
         search.set_query(event.value)
         if search.query and (line := search.next_after(self._search_from, inclusive=True)) is not None:
             self._go_to(line)
+        self._repaint(before)
         self._show_search()
-        self.refresh()
 
     def on_search_bar_stepped(self, event: SearchBar.Stepped) -> None:
         if event.purpose == "search":
@@ -268,6 +285,7 @@ class LineView(ScrollView):
             return
         event.stop()
         if event.cancelled:
+            before = self._marked_lines()
             self.search.set_query("")
-            self.refresh()
+            self._repaint(before)
         self._show_search()

@@ -39,8 +39,7 @@ class SearchBar(Horizontal):
     SearchBar > #search-prompt { width: auto; padding: 0 1; color: $accent; text-style: bold; }
     SearchBar > Input { width: 1fr; height: 1; border: none; padding: 0; background: $boost; }
     SearchBar > Input:focus { border: none; background-tint: transparent; }
-    SearchBar > #search-count { width: auto; padding: 0 1; color: $text-muted; }
-    SearchBar > #search-count.-none { color: $error; }
+    SearchBar > #search-count { width: 15; padding: 0 1; color: $text-muted; text-align: right; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -121,10 +120,11 @@ class SearchBar(Horizontal):
         field.focus()
 
     def show_count(self, text: str, found: bool = True) -> None:
-        """What the owner found, such as "3/17" or "no match"."""
-        count = self.query_one("#search-count", Label)
-        count.update(text)
-        count.set_class(not found, "-none")
+        """What the owner found, such as "3/17" or "no match".
+
+        On every keystroke: a fixed width and no class change, so that it costs no layout of the screen.
+        """
+        self.query_one("#search-count", Label).update(text if found else f"[$error]{text}[/]", layout=False)
 
     def close(self) -> None:
         """Hide the bar and give the focus back to its pane."""
