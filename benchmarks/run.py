@@ -183,10 +183,11 @@ async def search_keys(calls: int, chars: int, rounds: int) -> dict[str, Any]:
     """Keystroke latency of search after ``calls`` tool calls and ``chars`` of output.
 
     The log and the output are filled through the app's event handler, the run is
-    finished, then each pane's query is typed after ``/`` and erased, ``rounds``
-    times, each key sent through the terminal driver and timed until the frame
-    that shows its matches. The baseline is the same keys typed into the prompt of
-    the same dashboard.
+    finished, then each pane is focused with its key and its query is typed after
+    ``/`` and erased, ``rounds`` times, each key sent through the terminal driver
+    and timed until the frame that shows its matches. The baseline of the typing is
+    the same keys typed into the prompt of the same dashboard; that of ``/`` is the
+    key that focused the pane (both move the focus, which redraws the footer).
     """
     from textual import events
     from textual.widgets import Input
@@ -199,6 +200,7 @@ async def search_keys(calls: int, chars: int, rounds: int) -> dict[str, Any]:
     app = DeepTUI(AgentSpec(demo_speed=0))
     latencies: dict[str, list[float]] = {"output": [], "calls": [], "prompt": []}
     opened: dict[str, float] = {}
+    focused: dict[str, float] = {}
     async with app.run_test(size=(160, 48)) as pilot:
         await _until(pilot, lambda: app.session is not None)
         app._show([RunStarted(run_id="b", session_id="b", turn=1, prompt="search", agent="bench")])
@@ -230,9 +232,11 @@ async def search_keys(calls: int, chars: int, rounds: int) -> dict[str, Any]:
             await shown.wait()
             return time.perf_counter() - started
 
-        for pane in ("output", "calls", "prompt"):
+        app.query_one("#prompt").focus()
+        await pilot.pause()
+        for pane, focus_key in (("output", "ctrl+o"), ("calls", "ctrl+l"), ("prompt", "ctrl+n")):
             widget = app.query_one(f"#{pane}")
-            widget.focus()
+            focused[pane] = await key(focus_key, None, lambda w=widget: app.focused is w)
             await pilot.pause()
             if pane != "prompt":
                 opened[pane] = await key("slash", "/", lambda: getattr(app.focused, "id", "") == "search-input")
@@ -245,7 +249,7 @@ async def search_keys(calls: int, chars: int, rounds: int) -> dict[str, Any]:
             if pane != "prompt":
                 await key("escape", None, lambda f=field: not f.has_focus)
         rows = len(app.query_one("#calls").records)
-    return {"latencies": latencies, "opened": opened, "lines": lines, "rows": rows}
+    return {"latencies": latencies, "opened": opened, "focused": focused, "lines": lines, "rows": rows}
 
 
 def _typing(query: str) -> list[tuple[str, str | None, str]]:
@@ -619,8 +623,8 @@ def measure(size: Sizes) -> list[Row]:
                         prompt_p50, "–", None))  # fmt: skip
         rows.append(Row(f"search key p99, {label}", p99, "s", "prompt key p99, same dashboard", prompt_p99,
                         "≤ 50 ms", p99 <= 0.05))  # fmt: skip
-        rows.append(Row(f"search opens (/), {label}", found["opened"][pane], "s", "prompt key p50, same dashboard",
-                        prompt_p50, "≤ 100 ms", found["opened"][pane] <= 0.1))  # fmt: skip
+        rows.append(Row(f"search opens (/), {label}", found["opened"][pane], "s", "the key that focused the pane",
+                        found["focused"][pane], "–", None))  # fmt: skip
 
     say("cancel latency…")
     n = size.cancels

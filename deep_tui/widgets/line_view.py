@@ -241,9 +241,12 @@ class LineView(ScrollView):
     def _repaint(self, before: list[int]) -> None:
         """Repaint the lines that showed a match (``before``) or show one now, not the whole view:
         a keystroke should cost the lines it changes."""
-        lines = before + self._marked_lines()
-        if lines:
-            self.refresh_lines(min(lines), max(lines) - min(lines) + 1)
+        lines = sorted({*before, *self._marked_lines()})
+        start = 0
+        for n, line in enumerate(lines):
+            if n + 1 == len(lines) or lines[n + 1] != line + 1:  # the end of a run of adjacent lines
+                self.refresh_lines(lines[start], line - lines[start] + 1)
+                start = n + 1
 
     def _show_search(self) -> None:
         """The count in the bar while it is open, and in the border once it is closed."""

@@ -178,7 +178,8 @@ class ToolCallLog(LineView, can_focus=True):
         return self._cursor_row()
 
     def show_line(self, line: int) -> None:
-        self._move_to(line)
+        if line != self._cursor_row():  # moving the cursor repaints the whole log
+            self._move_to(line)
 
     async def action_filter(self) -> None:
         shown = self._table.filter
