@@ -21,6 +21,8 @@ from deep_tui.widgets.search_bar import Purpose, SearchBar
 
 PAINT_CACHE = 2000
 """Painted lines kept; several screens' worth."""
+STEPS = Binding.Group("Next/prev")
+"""n and N, as one entry of the footer."""
 
 
 class LineView(ScrollView):
@@ -39,8 +41,10 @@ class LineView(ScrollView):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "search", "Search", tooltip="Find text in this pane as you type"),
-        Binding("n", "next_match(True)", "Next match", tooltip="Go to the next line holding the text searched for"),
-        Binding("N", "next_match(False)", "Previous match", tooltip="Go to the previous line holding it"),
+        Binding(
+            "n", "next_match(True)", "Next", tooltip="Go to the next line holding the text searched for", group=STEPS
+        ),
+        Binding("N", "next_match(False)", "Previous", tooltip="Go to the previous line holding it", group=STEPS),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {"line-view--match", "line-view--match-current"}
     DEFAULT_CSS = """
