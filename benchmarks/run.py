@@ -29,6 +29,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -171,6 +172,95 @@ async def _key_latency(app: Any) -> float:
     app.call_after_refresh(shown.set)
     await shown.wait()
     return time.perf_counter() - started
+
+
+SEARCHES = {"output": "sigma omegaz", "calls": "d7/f127x"}
+"""What is typed into each pane's search: a query that matches on every screen, then a character that
+matches nothing; and then erased, a character at a time (a shorter query has to scan every line again)."""
+
+
+async def search_keys(calls: int, chars: int, rounds: int) -> dict[str, Any]:
+    """Keystroke latency of search after ``calls`` tool calls and ``chars`` of output.
+
+    The log and the output are filled through the app's event handler, the run is
+    finished, then each pane is focused with its key and its query is typed after
+    ``/`` and erased, ``rounds`` times, each key sent through the terminal driver
+    and timed until the frame that shows its matches. The baseline of the typing is
+    the same keys typed into the prompt of the same dashboard; that of ``/`` is the
+    key that focused the pane (both move the focus, which redraws the footer).
+    """
+    from textual import events
+    from textual.widgets import Input
+
+    from deep_tui.app import DeepTUI
+    from deep_tui.events import RunFinished, RunStarted, TextDelta, ToolCallFinished, ToolCallStarted
+    from deep_tui.spec import AgentSpec
+    from deep_tui.stress import StressConfig, answer_text
+
+    app = DeepTUI(AgentSpec(demo_speed=0))
+    latencies: dict[str, list[float]] = {"output": [], "calls": [], "prompt": []}
+    opened: dict[str, float] = {}
+    focused: dict[str, float] = {}
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _until(pilot, lambda: app.session is not None)
+        app._show([RunStarted(run_id="b", session_id="b", turn=1, prompt="search", agent="bench")])
+        for start in range(0, calls, 1000):
+            batch: list[Any] = []
+            for n in range(start, min(start + 1000, calls)):
+                args = {"path": f"/stress/d{n % 20}/f{n}.txt"}
+                batch.append(ToolCallStarted(call_id=f"s{n}", tool="read_file", args=args))
+                batch.append(ToolCallFinished(call_id=f"s{n}", tool="read_file", outcome="success", duration=0.001))
+            app._show(batch)
+            await pilot.pause(0)
+        text = answer_text(StressConfig(answer=chars, paragraph=50_000))
+        for start in range(0, len(text), 64_000):
+            app._show([TextDelta(text=text[start : start + 64_000])])
+            await pilot.pause(0)
+        app._show([RunFinished(status="completed")])
+        await pilot.pause()
+        lines = len(app.query_one("#output").plain_text.splitlines())
+
+        async def key(name: str, char: str | None, done: Callable[[], bool]) -> float:
+            shown = asyncio.Event()
+            started = time.perf_counter()
+            event = events.Key(name, char)
+            event.set_sender(app)
+            app._driver.send_message(event)
+            while not done():
+                await asyncio.sleep(0)
+            app.call_after_refresh(shown.set)
+            await shown.wait()
+            return time.perf_counter() - started
+
+        app.query_one("#prompt").focus()
+        await pilot.pause()
+        for pane, focus_key in (("output", "ctrl+o"), ("calls", "ctrl+l"), ("prompt", "ctrl+n")):
+            widget = app.query_one(f"#{pane}")
+            focused[pane] = await key(focus_key, None, lambda w=widget: app.focused is w)
+            await pilot.pause()
+            if pane != "prompt":
+                opened[pane] = await key("slash", "/", lambda: getattr(app.focused, "id", "") == "search-input")
+            field = app.focused if pane != "prompt" else app.query_one("#prompt", Input)  # the pane's search bar
+            searched = widget if pane != "prompt" else None
+            for _ in range(rounds):
+                for name, char, typed in _typing(SEARCHES.get(pane, SEARCHES["output"])):
+                    latencies[pane].append(await key(name, char, partial(_shows, field, searched, typed)))
+                    await asyncio.sleep(0.02)
+            if pane != "prompt":
+                await key("escape", None, lambda f=field: not f.has_focus)
+        rows = len(app.query_one("#calls").records)
+    return {"latencies": latencies, "opened": opened, "focused": focused, "lines": lines, "rows": rows}
+
+
+def _typing(query: str) -> list[tuple[str, str | None, str]]:
+    """The keys that type ``query`` and erase it again: (key, character, the text after it)."""
+    steps = [("space" if char == " " else char, char, query[: n + 1]) for n, char in enumerate(query)]
+    return steps + [("backspace", None, query[:n]) for n in reversed(range(len(query)))]
+
+
+def _shows(field: Any, searched: Any, typed: str) -> bool:
+    """Whether ``field`` holds ``typed`` and the pane searched (if any) has searched for it."""
+    return field.value == typed and (searched is None or searched.search.query == typed)
 
 
 async def output_throughput(
@@ -362,6 +452,7 @@ CHILDREN: dict[str, Callable[..., Any]] = {
     "idle_keys": idle_keys,
     "output_throughput": output_throughput,
     "terminal_text": terminal_text,
+    "search_keys": search_keys,
     "cancels": cancels,
     "rss": rss,
 }
@@ -452,6 +543,9 @@ class Sizes:
     cancels: int
     big: str
     big_label: str
+    search_calls: int
+    search_chars: int
+    search_rounds: int
 
 
 FULL = Sizes(
@@ -462,6 +556,7 @@ FULL = Sizes(
     cancels=20,
     big="turns=1000,calls_per_turn=10,files=5000,answer=1000000,paragraph=50000",
     big_label="1 MB output, 5,000 files",
+    search_calls=10_000, search_chars=1_000_000, search_rounds=3,
 )  # fmt: skip
 QUICK = Sizes(
     frame_runs=1, long_runs=1, calls=50, deltas=1000, answer=8_000, paragraph=1_250, markdown_cap=1, idle_keys=10,
@@ -470,6 +565,7 @@ QUICK = Sizes(
     cancels=3,
     big="turns=5,calls_per_turn=10,files=25,answer=5000,paragraph=500",
     big_label="5 KB output, 25 files",
+    search_calls=200, search_chars=20_000, search_rounds=1,
 )  # fmt: skip
 
 
@@ -535,6 +631,22 @@ def measure(size: Sizes) -> list[Row]:
         p99 = percentile(values, 99)
         rows.append(Row(f"key p50, {label}", percentile(values, 50), "s", "idle p50", percentile(idle, 50), "–", None))
         rows.append(Row(f"key p99, {label}", p99, "s", "idle p99", percentile(idle, 99), "≤ 50 ms", p99 <= 0.05))
+
+    say("search latency…")
+    found = run_child("search_keys", calls=size.search_calls, chars=size.search_chars, rounds=size.search_rounds)
+    typed = found["latencies"]
+    prompt_p50, prompt_p99 = percentile(typed["prompt"], 50), percentile(typed["prompt"], 99)
+    for pane, label in (
+        ("output", f"{size.search_chars / 1e6:g} MB output ({found['lines']:,} lines)"),
+        ("calls", f"{found['rows']:,} tool calls"),
+    ):
+        p99 = percentile(typed[pane], 99)
+        rows.append(Row(f"search key p50, {label}", percentile(typed[pane], 50), "s", "prompt key p50, same dashboard",
+                        prompt_p50, "–", None))  # fmt: skip
+        rows.append(Row(f"search key p99, {label}", p99, "s", "prompt key p99, same dashboard", prompt_p99,
+                        "≤ 50 ms", p99 <= 0.05))  # fmt: skip
+        rows.append(Row(f"search opens (/), {label}", found["opened"][pane], "s", "the key that focused the pane",
+                        found["focused"][pane], "–", None))  # fmt: skip
 
     say("cancel latency…")
     n = size.cancels

@@ -96,6 +96,7 @@ class DeepTUI(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "deep-tui"
     AUTO_FOCUS = None  # the prompt takes the focus just after the first frame (see _mount_rest)
+    ALLOW_IN_MAXIMIZED_VIEW = "Footer, SearchBar"  # a pane shown full screen keeps its search bar
     BINDINGS: ClassVar[list[BindingType]] = [
         # First, so that the footer shows it however narrow; ``?`` types into the prompt, where F1 still works.
         Binding("question_mark,f1", "help", "Help", tooltip="Every key of the focused pane and of the app"),

@@ -1,19 +1,28 @@
-"""The base of the long panes: a line-based scroll view that grows cheaply, follows its end and
-paints a line only when it changed."""
+"""The base of the long panes: a line-based scroll view that grows cheaply, follows its end,
+paints a line only when it changed, and finds text in its lines (``/``, ``n``, ``N``)."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Hashable
+from typing import ClassVar
 
 from rich.style import Style
+from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
+from textual.markup import escape
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
+from deep_tui.search import LineSearch, highlight
+from deep_tui.widgets.search_bar import Purpose, SearchBar
+
 PAINT_CACHE = 2000
 """Painted lines kept; several screens' worth."""
+STEPS = Binding.Group("Next/prev")
+"""n and N, as one entry of the footer."""
 
 
 class LineView(ScrollView):
@@ -24,6 +33,23 @@ class LineView(ScrollView):
     so a layout is asked for only when the scrollbar appears or goes, and a batch
     of changes resizes and scrolls once. Every scroll repaints the view, so each
     line's final strip is cached under a key that changes when the line does.
+
+    ``/`` opens a ``SearchBar`` under the view that finds text as it is typed,
+    over each line's ``line_text``; a view that replaces, inserts or removes lines
+    says so with ``text_changed`` (lines added at the end need no word).
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "search", "Search", tooltip="Find text in this pane as you type"),
+        Binding(
+            "n", "next_match(True)", "Next", tooltip="Go to the next line holding the text searched for", group=STEPS
+        ),
+        Binding("N", "next_match(False)", "Previous", tooltip="Go to the previous line holding it", group=STEPS),
+    ]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"line-view--match", "line-view--match-current"}
+    DEFAULT_CSS = """
+    LineView > .line-view--match { background: $warning-muted; }
+    LineView > .line-view--match-current { background: $warning; color: $background; text-style: bold; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -35,10 +61,19 @@ class LineView(ScrollView):
         self._follow_after = False
         self._at_end = True
         """Whether the end was showing after the last scroll: kept, since a resize moves the end."""
+        self._line_total = 0
+        self._search: LineSearch | None = None
+        self._bar: SearchBar | None = None
+        """The bar last opened: ``_bars[False]`` under the view, or ``_bars[True]`` while the view fills the screen."""
+        self._bars: dict[bool, SearchBar] = {}
+        self._search_from = 0
+        """Where the view was when the search bar opened: a query's first match is the first from there."""
+        self._match_styles = (Style(), Style())
 
     def set_line_count(self, lines: int, width: int = 0) -> None:
         """Resize to ``lines``; applied once after the current batch of changes, following the end
         if the view was at the end when the batch began."""
+        self._line_total = lines
         if self._pending_size is None:
             self._follow_after = self.wants_follow()
             self.call_later(self.settle)
@@ -77,6 +112,8 @@ class LineView(ScrollView):
     def settle(self) -> None:
         """Apply the pending resize and scroll now (the owner calls it at the end of a batch of changes,
         so they paint in the same frame; otherwise it runs after the current message)."""
+        if self._search is not None and self._search.query and self._search.sync():
+            self._show_search()
         size, self._pending_size = self._pending_size, None
         if size is None:
             return
@@ -95,6 +132,12 @@ class LineView(ScrollView):
         # Looked up once per paint rather than once per line: each costs tens of microseconds.
         self._paint_style = self.rich_style
         self._paint_width = self.scrollable_content_region.width
+        if self._search is not None and self._search.query:
+            self._search.sync()
+            self._match_styles = (
+                self.get_component_rich_style("line-view--match", partial=True),
+                self.get_component_rich_style("line-view--match-current", partial=True),
+            )
         return super().render_lines(crop)
 
     def notify_style_update(self) -> None:
@@ -107,11 +150,16 @@ class LineView(ScrollView):
         key = self.line_key(index)
         if key is None:
             return Strip.blank(self._paint_width, self._paint_style)
-        key = (key, scroll_x, self._paint_width, self._paint_style)
+        search = self._search
+        current = search.current == index if search is not None and search.is_match(index) else None
+        key = (key, scroll_x, self._paint_width, self._paint_style, current, current is not None and search.query)
         cached = self._painted.get(index)
         if cached is not None and cached[0] == key:
             return cached[1]
-        strip = self.paint_line(index).crop_extend(scroll_x, scroll_x + self._paint_width, self._paint_style)
+        strip = self.paint_line(index)
+        if current is not None and search is not None:
+            strip = highlight(strip, search.spans(strip.text), self._match_styles[current])
+        strip = strip.crop_extend(scroll_x, scroll_x + self._paint_width, self._paint_style)
         strip = strip.apply_style(self._paint_style)
         self._painted[index] = (key, strip)
         return strip
@@ -123,3 +171,145 @@ class LineView(ScrollView):
     def paint_line(self, index: int) -> Strip:
         """Line ``index``, uncropped, before the view's style is applied."""
         raise NotImplementedError
+
+    # Search ----------------------------------------------------------------------------------
+
+    def line_text(self, index: int) -> str:
+        """The plain text of line ``index``, as a search reads it."""
+        raise NotImplementedError
+
+    def text_changed(self, line: int) -> None:
+        """Lines from ``line`` on were replaced, inserted or removed: a search reads them again."""
+        if self._search is not None:
+            self._search.changed_from(line)
+
+    @property
+    def search(self) -> LineSearch:
+        """What is searched for in this view, and where it was found."""
+        if self._search is None:
+            self._search = LineSearch(lambda: self._line_total, self.line_text)
+        return self._search
+
+    def search_origin(self) -> int:
+        """The line the reader is at: the current match if it shows, else the top line."""
+        top, height = round(self.scroll_offset.y), self.scrollable_content_region.height
+        current = self._search.current if self._search is not None else None
+        return current if current is not None and top <= current < top + height else top
+
+    def show_line(self, line: int) -> None:
+        """Bring ``line``, a match, into view (a third down, if it has to scroll)."""
+        top, height = round(self.scroll_offset.y), self.scrollable_content_region.height
+        if not top <= line < top + height:
+            self.scroll_to(y=max(line - height // 3, 0), animate=False, immediate=True)
+
+    async def open_bar(self, purpose: Purpose, value: str) -> None:
+        """Show the bar for ``purpose`` under the view (at the foot of the screen while the view fills it),
+        and type into it."""
+        docked = self.screen.maximized is self
+        bar = self._bars.get(docked)
+        if bar is None:
+            bar = self._bars[docked] = SearchBar(self, docked=docked)
+            if docked:
+                await self.screen.mount(bar)
+            else:
+                assert self.parent is not None
+                await self.parent.mount(bar, after=self)
+        if self._bar is not None and self._bar is not bar:
+            self._bar.close()
+        self._bar = bar
+        bar.open(purpose, value)
+
+    def _bar_open(self, purpose: Purpose) -> SearchBar | None:
+        bar = self._bar
+        return bar if bar is not None and bar.is_open and bar.purpose == purpose else None
+
+    async def action_search(self) -> None:
+        search = self.search
+        search.sync()
+        self._search_from = self.search_origin()
+        await self.open_bar("search", search.query)
+        self._show_search()
+
+    def action_next_match(self, forward: bool = True) -> None:
+        """The next (or previous) match; always in the footer, as redrawing the footer when a search starts
+        and ends would cost as much as the search."""
+        search = self.search
+        if not search.query:
+            self.notify("Nothing is searched for: / finds text in this pane.")
+            return
+        search.sync()
+        origin = self.search_origin()
+        if forward:
+            line = search.next_after(origin, inclusive=origin != search.current)
+        else:
+            line = search.previous_before(origin)
+        if line is not None:
+            before = self._marked_lines()
+            self._go_to(line)
+            self._repaint(before)
+        self._show_search()
+
+    def _go_to(self, line: int) -> None:
+        self.search.current = line
+        self.show_line(line)
+
+    def _marked_lines(self) -> list[int]:
+        """The lines on screen that show a match."""
+        top, height = round(self.scroll_offset.y), self.scrollable_content_region.height
+        matches = self.search.matches
+        return matches[bisect_left(matches, top) : bisect_left(matches, top + height)]
+
+    def _repaint(self, before: list[int]) -> None:
+        """Repaint the lines that showed a match (``before``) or show one now, not the whole view:
+        a keystroke should cost the lines it changes."""
+        lines = sorted({*before, *self._marked_lines()})
+        start = 0
+        for n, line in enumerate(lines):
+            if n + 1 == len(lines) or lines[n + 1] != line + 1:  # the end of a run of adjacent lines
+                self.refresh_lines(lines[start], line - lines[start] + 1)
+                start = n + 1
+
+    def _show_search(self) -> None:
+        """The count in the bar while it is open, and in the border once it is closed."""
+        search = self.search
+        summary = search.summary() if search.query else ""
+        subtitle = ""
+        if (bar := self._bar_open("search")) is not None:
+            bar.show_count(summary, found=bool(search.matches) or not search.query)
+        elif search.query:
+            subtitle = f"/{escape(search.query)} {summary}"
+        if subtitle != (self.border_subtitle or ""):  # setting it repaints the whole view
+            self.border_subtitle = subtitle
+
+    def on_search_bar_changed(self, event: SearchBar.Changed) -> None:
+        if event.purpose != "search":
+            return
+        event.stop()
+        search = self.search
+        before = self._marked_lines()
+        search.set_query(event.value)
+        if search.query and (line := search.next_after(self._search_from, inclusive=True)) is not None:
+            self._go_to(line)
+        self._repaint(before)
+        self._show_search()
+
+    def on_search_bar_stepped(self, event: SearchBar.Stepped) -> None:
+        if event.purpose == "search":
+            event.stop()
+            self.action_next_match(event.forward)
+
+    def on_search_bar_submitted(self, event: SearchBar.Submitted) -> None:
+        if event.purpose == "search" and self._bar is not None:
+            event.stop()
+            self._bar.close()
+            self._show_search()
+
+    def on_search_bar_closed(self, event: SearchBar.Closed) -> None:
+        if event.purpose != "search":
+            return
+        event.stop()
+        if event.cancelled:
+            before = self._marked_lines()
+            self.search.set_query("")
+            self._repaint(before)
+        self._show_search()

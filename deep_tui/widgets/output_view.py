@@ -251,6 +251,7 @@ class OutputView(LineView, can_focus=True):
         rest = block.source[boundary:]
         block.source, block.live = block.source[:boundary], False
         block.lines = self._render(block)
+        self.text_changed(self._live_start)
         del self._lines[self._live_start :]
         self._lines.extend(block.lines)
         self._live_start = len(self._lines)
@@ -268,6 +269,7 @@ class OutputView(LineView, can_focus=True):
         self._fenced = False
         if not block.source.strip():
             self._blocks.pop()
+            self.text_changed(self._live_start)
             del self._lines[self._live_start :]
             self._update_size()
             return
@@ -309,6 +311,7 @@ class OutputView(LineView, can_focus=True):
     def _publish(self) -> None:
         """Replace the lines of the last block (the only one that changes)."""
         block = self._blocks[-1]
+        self.text_changed(self._live_start)
         del self._lines[self._live_start :]
         if block.live and self._wrap is not None:
             self._lines.extend(self._wrap.done)
@@ -352,6 +355,7 @@ class OutputView(LineView, can_focus=True):
             return
         self._width = width
         self._lines = []
+        self.text_changed(0)
         for block in self._blocks:
             self._live_start = len(self._lines)
             if block.live:
@@ -370,3 +374,6 @@ class OutputView(LineView, can_focus=True):
 
     def paint_line(self, index: int) -> Strip:
         return self._lines[index]
+
+    def line_text(self, index: int) -> str:
+        return self._lines[index].text

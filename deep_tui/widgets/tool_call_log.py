@@ -4,7 +4,7 @@
 at 1,000 items, so this is a line-based view over a list of records: adding or
 finishing a call is O(1), and only the visible rows are drawn. Enter or a click
 on a row asks the app to show its full arguments and result. Each turn starts
-with a divider row naming its prompt.
+with a divider row naming its prompt. ``f`` filters the rows (see ``tool_filter``).
 """
 
 from __future__ import annotations
@@ -18,13 +18,16 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding, BindingType
 from textual.events import Click
+from textual.markup import escape
 from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
 
 from deep_tui.format import duration, key_argument
 from deep_tui.terminal_text import visible
+from deep_tui.tool_filter import CallFilter, CallTable
 from deep_tui.widgets.line_view import LineView
+from deep_tui.widgets.search_bar import SearchBar
 
 ICONS = {
     status: (icon, Style(color=colour, bold=True), Style(color=colour))
@@ -86,6 +89,8 @@ class ToolCallLog(LineView, can_focus=True):
         Binding("home", "cursor_to(0)", "First call", show=False),
         Binding("end", "cursor_to(-1)", "Last call (and follow)", show=False),
         Binding("enter", "open", "Details", tooltip="Show the call's full arguments and result"),
+        Binding("f", "filter", "Filter", tooltip="Show only some calls: tool:NAME status:failed words"),
+        Binding("F", "clear_filter", "Clear filter", tooltip="Show every call again"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"tool-call-log--cursor"}
@@ -107,14 +112,22 @@ class ToolCallLog(LineView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.rows: list[ToolCallRecord | TurnDivider] = []
-        self._index: dict[str, int] = {}
-        self._running_rows: set[int] = set()
+        self._table: CallTable[ToolCallRecord | TurnDivider] = CallTable(
+            lambda row: isinstance(row, ToolCallRecord), _row_text
+        )
+        self._index: dict[str, ToolCallRecord] = {}
+        self._title: str | None = None
+        """The title the pane was given, which the filter is shown after."""
+
+    @property
+    def rows(self) -> list[ToolCallRecord | TurnDivider]:
+        """The rows shown: every row, or those the filter keeps."""
+        return self._table.shown
 
     @property
     def records(self) -> list[ToolCallRecord]:
-        """The calls, without the turn dividers."""
-        return [row for row in self.rows if isinstance(row, ToolCallRecord)]
+        """The calls, without the turn dividers (filtered out or not)."""
+        return [row for row in self._table.rows if isinstance(row, ToolCallRecord)]
 
     def on_mount(self) -> None:
         self.set_interval(0.5, self._tick)
@@ -131,40 +144,110 @@ class ToolCallLog(LineView, can_focus=True):
         record = ToolCallRecord(
             call_id, visible(tool), args, key_argument(tool, args), time.strftime("%H:%M:%S"), time.monotonic()
         )
-        self._index[call_id] = len(self.rows)
-        self._running_rows.add(len(self.rows))
+        self._index[call_id] = record
         self._append(record)
 
     def call_finished(
         self, call_id: str, outcome: str, seconds: float, preview: str, size: int, traceback: str | None = None
     ) -> None:
-        row = self._index.get(call_id)
-        if row is None:
+        record = self._index.get(call_id)
+        if record is None:
             return
-        record = self.rows[row]
-        assert isinstance(record, ToolCallRecord)
         record.status, record.duration, record.size = outcome, seconds, size
         record.preview = preview[:KEPT_PREVIEW]
         record.traceback = traceback
-        self._running_rows.discard(row)
-        self.refresh_lines(row)
+        shown = len(self.rows)
+        line = self._table.changed(record)  # a filter on the outcome may show or hide it now
+        if line is not None:
+            self.text_changed(line)
+            if len(self.rows) == shown:
+                self.refresh_lines(line)
+            else:
+                self.set_line_count(len(self.rows))
+                self.refresh()
 
     def _append(self, row: ToolCallRecord | TurnDivider) -> None:
-        self.rows.append(row)
-        self.set_line_count(len(self.rows))
-        self.refresh_lines(len(self.rows) - 1)
+        line = self._table.append(row)
+        if line is not None:
+            self.set_line_count(len(self.rows))
+            self.refresh_lines(line, len(self.rows) - line)
 
     def wants_follow(self) -> bool:
         return self.cursor < 0 and super().wants_follow()
+
+    # Search and filter --------------------------------------------------------------------
+
+    def line_text(self, index: int) -> str:
+        return _row_text(self.rows[index])
+
+    def search_origin(self) -> int:
+        return self._cursor_row()
+
+    def show_line(self, line: int) -> None:
+        if line != self._cursor_row():  # moving the cursor repaints the whole log
+            self._move_to(line)
+
+    async def action_filter(self) -> None:
+        shown = self._table.filter
+        await self.open_bar("filter", shown.text if shown else "")
+
+    def action_clear_filter(self) -> None:
+        self._set_filter(None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":
+            return self._table.filter is not None
+        return super().check_action(action, parameters)
+
+    def on_search_bar_submitted(self, event: SearchBar.Submitted) -> None:
+        if event.purpose != "filter" or self._bar is None:
+            return
+        event.stop()
+        try:
+            call_filter = CallFilter.parse(event.value) if event.value.strip() else None
+        except ValueError as exc:
+            self.notify(str(exc), title="Filter", severity="warning")
+            return
+        self._bar.close()
+        self._set_filter(call_filter)
+
+    def _set_filter(self, call_filter: CallFilter | None) -> None:
+        """Show what ``call_filter`` keeps, the row under the cursor staying under it if it is kept."""
+        row = self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
+        self._table.set_filter(call_filter)
+        self.text_changed(0)
+        self.set_line_count(len(self.rows))
+        line = self._table.line_of(row) if row is not None else None
+        self.cursor = -1 if line is None or line == len(self.rows) - 1 else line
+        self._show_filter()
+        self.refresh_bindings()
+        self.refresh()
+
+    def settle(self) -> None:
+        super().settle()
+        if self._table.filter is not None:
+            self._show_filter()
+
+    def _show_filter(self) -> None:
+        """The filter and how many calls it shows, after the pane's title."""
+        if self._title is None:
+            self._title = self.border_title or ""
+        shown = self._table.filter
+        title = self._title
+        if shown is not None:
+            count = f"{self._table.calls_shown}/{self._table.calls}"
+            title += f" · [b]{escape(shown.text)}[/b] {count} [dim]F clears[/]"
+        if title != self.border_title:
+            self.border_title = title
 
     # Drawing ----------------------------------------------------------------------------
 
     def _tick(self) -> None:
         top = self.scroll_offset.y
-        visible = range(top, top + self.size.height)
-        for row in self._running_rows:
-            if row in visible:
-                self.refresh_lines(row)
+        for line in range(top, min(top + self.size.height, len(self.rows))):
+            row = self.rows[line]
+            if isinstance(row, ToolCallRecord) and row.status == "running":
+                self.refresh_lines(line)
 
     def line_key(self, index: int) -> object | None:
         if index >= len(self.rows):
@@ -230,6 +313,13 @@ class ToolCallLog(LineView, can_focus=True):
         if 0 <= row < len(self.rows):
             self._move_to(row)
             self.action_open()
+
+
+def _row_text(row: ToolCallRecord | TurnDivider) -> str:
+    """A row as search and the filter's words read it: what it shows, but the changing duration."""
+    if isinstance(row, TurnDivider):
+        return f"turn {row.turn}: {row.prompt}"
+    return f"{row.clock} {row.tool} {row.key} {row.status}"
 
 
 def _call(record: ToolCallRecord, width: int) -> list[Segment]:
