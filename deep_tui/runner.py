@@ -140,6 +140,8 @@ class _Turn:
 
     sink: EventSink
     started: float = field(default_factory=time.perf_counter)
+    started_at: float = field(default_factory=time.time)
+    """The wall clock at ``started``: what ``RunStarted.started_at`` says."""
     seq: int = 0
     calls: dict[str, _Call] = field(default_factory=dict)
     text_parts: int = 0
@@ -253,7 +255,15 @@ class Session:
         turn = _Turn(sink)
         self._token = CancellationToken()
         run_id = uuid.uuid4().hex[:12]
-        turn.emit(RunStarted, run_id=run_id, session_id=self.id, turn=self.turns, prompt=prompt, agent=self.name)
+        turn.emit(
+            RunStarted,
+            run_id=run_id,
+            session_id=self.id,
+            turn=self.turns,
+            prompt=prompt,
+            agent=self.name,
+            started_at=turn.started_at,
+        )
         self._usage = Usage()
         run = None
         try:
@@ -336,17 +346,17 @@ class Session:
             turn.emit(ToolCallStarted, call_id=part.tool_call_id, tool=part.tool_name, args=_args(part, turn.secrets))
         elif isinstance(event, FunctionToolResultEvent):
             _emit_result(turn, event.part)
-            self._report_workspace(turn)
+            self._report_workspace(turn, event.part.tool_call_id)
             self._report_usage(turn, run)
 
-    def _report_workspace(self, turn: _Turn) -> None:
+    def _report_workspace(self, turn: _Turn, call_id: str | None = None) -> None:
         todos = tuple(self.todos())
         if todos != self._todos:
             self._todos = todos
             turn.emit(TodosChanged, todos=list(todos))
         changes = self.files.drain_changes()
         if changes:
-            turn.emit(FilesChanged, changes=changes)
+            turn.emit(FilesChanged, changes=changes, call_id=call_id)
 
     def _report_usage(self, turn: _Turn, run: Any) -> None:
         usage = _usage(run.usage)
