@@ -8,6 +8,8 @@ data directory, ``~/.local/share/deep-tui``):
   ``kill -9`` keeps everything up to the last event;
 - ``files/``: the workspace, byte for byte, and ``workspace.json``, every file
   as text or base64 (which also holds names too long for this disk);
+- ``blobs/<sha256>``: every version of every file the agent wrote, named as
+  ``files_changed`` events name them (``deep_tui.blobs``);
 - ``todos.json`` and ``messages.json`` (pydantic-ai's message history);
 - ``session.json``: which agent, how many turns, when.
 
@@ -25,11 +27,12 @@ import queue
 import shutil
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
 
-from deep_tui.events import Event
+from deep_tui.blobs import BlobStore
+from deep_tui.events import Event, FilesChanged
 from deep_tui.redact import redact, secrets
 from deep_tui.runner import Session, Snapshot
 
@@ -52,7 +55,8 @@ class SessionRecorder:
         self.path = (root or home()) / "sessions" / session.id
         self.path.mkdir(parents=True, exist_ok=True)
         self._secrets = secrets()
-        self._queue: queue.SimpleQueue[Snapshot | None] = queue.SimpleQueue()
+        self.blobs = BlobStore(self.path / "blobs")
+        self._queue: queue.SimpleQueue[Snapshot | Callable[[], None] | None] = queue.SimpleQueue()
         self._events: IO[str] = (self.path / "events.jsonl").open("a", encoding="utf-8")
         self._thread = threading.Thread(target=self._write, name="deep-tui-recorder", daemon=True)
         self._thread.start()
@@ -65,6 +69,18 @@ class SessionRecorder:
         """
         self._events.write(redact(event.model_dump_json(), self._secrets) + "\n")
         self._events.flush()
+        if isinstance(event, FilesChanged):
+            self._keep_versions(event)
+
+    def _keep_versions(self, event: FilesChanged) -> None:
+        """Hand the bytes of the versions ``event`` names to the writer thread (they are the workspace's last
+        drained changes: ``record`` is called as each event is made)."""
+        drained = self.session.files.drained
+        versions = [change.version for change in event.changes if change.version in drained]
+        for version in versions:
+            self.blobs.add(version, drained[version])
+        if versions:
+            self._queue.put(self.blobs.write_pending)
 
     def save(self) -> None:
         """Write the workspace, todos and history as they are now."""
@@ -81,8 +97,11 @@ class SessionRecorder:
         return self.path
 
     def _write(self) -> None:
-        while (snapshot := self._queue.get()) is not None:
-            self._write_snapshot(snapshot)
+        while (job := self._queue.get()) is not None:
+            if isinstance(job, Snapshot):
+                self._write_snapshot(job)
+            else:
+                job()
         self._events.close()
 
     def _write_snapshot(self, snapshot: Snapshot) -> None:
