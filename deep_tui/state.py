@@ -58,39 +58,54 @@ class Output(Sequence[OutputBlock]):
 
     Finished blocks are shared, as the same objects, by every copy that has them, so a view
     that moves between two states redraws only the blocks after the last one they share.
+    The open block's pieces are shared too, each copy knowing how many are its own: a copy
+    costs no text, and the first of two to append after a copy takes its own list then.
     """
 
-    __slots__ = ("_closed", "_open", "_parts")
+    __slots__ = ("_closed", "_count", "_open", "_parts", "_text")
 
     def __init__(self) -> None:
         self._closed: list[OutputBlock] = []
         self._open: tuple[BlockKind, int] | None = None
         """The kind and turn of the block text is streaming into, if any."""
         self._parts: list[str] = []
+        """The open block's pieces; only ever appended to, and possibly shared with copies."""
+        self._count = 0
+        """How many of ``_parts`` are this output's."""
+        self._text: tuple[int, str] = (0, "")
+        """The open block's text as last joined, and how many pieces it joined."""
 
     def add(self, kind: BlockKind, text: str, turn: int) -> None:
         """Append ``text``: to the open block if it is answer or thinking text of the same kind and turn."""
         if self._open == (kind, turn):
+            if len(self._parts) != self._count:  # a copy has appended to the pieces we share
+                self._parts = self._parts[: self._count]
             self._parts.append(text)
+            self._count += 1
             return
         self.close()
         if kind in ("answer", "thinking"):
-            self._open, self._parts = (kind, turn), [text]
+            self._open, self._parts, self._count, self._text = (kind, turn), [text], 1, (0, "")
         else:
             self._closed.append(OutputBlock(kind, text, turn))
 
     def close(self) -> None:
         """End the open block: the next text starts a new one."""
         if self._open is not None:
-            self._closed.append(OutputBlock(self._open[0], "".join(self._parts), self._open[1]))
-            self._open, self._parts = None, []
+            self._closed.append(OutputBlock(self._open[0], self._open_text(), self._open[1]))
+            self._open, self._parts, self._count, self._text = None, [], 0, (0, "")
 
     def copy(self) -> Output:
         new = Output()
         new._closed = list(self._closed)
-        new._open = self._open
-        new._parts = ["".join(self._parts)] if self._open is not None else []
+        new._open, new._parts, new._count, new._text = self._open, self._parts, self._count, self._text
         return new
+
+    def _open_text(self) -> str:
+        if self._text[0] != self._count:
+            parts = self._parts if len(self._parts) == self._count else self._parts[: self._count]
+            self._text = (self._count, "".join(parts))
+        return self._text[1]
 
     def __len__(self) -> int:
         return len(self._closed) + (self._open is not None)
@@ -109,9 +124,8 @@ class Output(Sequence[OutputBlock]):
         if not 0 <= index < len(self):
             raise IndexError(index)
         if index == len(self._closed):
-            if len(self._parts) > 1:
-                self._parts[:] = ["".join(self._parts)]
-            return OutputBlock(self._open[0], self._parts[0], self._open[1])
+            assert self._open is not None
+            return OutputBlock(self._open[0], self._open_text(), self._open[1])
         return self._closed[index]
 
     def __iter__(self) -> Iterator[OutputBlock]:

@@ -149,6 +149,17 @@ def test_a_copy_does_not_move_when_the_original_does():
     assert copy == fold(events[:26])
 
 
+def test_copies_taken_mid_answer_stream_on_without_seeing_each_other():
+    state = fold(sample_session()[:25])  # the answer is streaming
+    copy = state.copy()
+    state.output.add("answer", " from the original", 1)
+    copy.output.add("answer", " from the copy", 1)
+    copy.output.add("answer", "!", 1)
+    assert state.output[-1].text == "Planning\n\nDone:  from the original"
+    assert copy.output[-1].text == "Planning\n\nDone:  from the copy!"
+    assert fold(sample_session()[:25]).output[-1].text == "Planning\n\nDone: "
+
+
 def test_copies_share_finished_output_blocks():
     state = fold(sample_session())
     copy = state.copy()
