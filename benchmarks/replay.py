@@ -9,9 +9,10 @@ Each measurement runs in a fresh child process (``replay.py child NAME PARAMS``)
 - versions: N files written M times each into a session's workspace, each step's changes
   reported and recorded as the runner does it (hashing, events, blobs on the writer
   thread); peak RSS and disk, against the same writes and reports with no recorder;
-- seek: a recording made by ``deep-tui run --stress … --json`` opened (scan and timeline),
-  its first state, all keyframes built, and seeks to random positions, for several
-  keyframe spacings; the baseline is a fold from the start to the same positions.
+- seek: a recording made by ``deep-tui run --stress … --json`` opened (split, turns, first
+  state), all keyframes built, and seeks to random positions, for several keyframe
+  spacings; then the same on a recording of nearly only tool calls, whose state is large.
+  The baseline is a fold from the start to the same positions.
 """
 
 from __future__ import annotations
@@ -46,18 +47,25 @@ def versions(files: int, writes: int, per_step: int, record: bool) -> dict[str, 
     recorder = SessionRecorder(session) if record else None
     started = time.perf_counter()
     step = 0
+    per_event: list[float] = []
     for round_ in range(writes):
         for index in range(files):
             content = f"# file {index}, version {round_}\n" + f"line {round_} of file {index}\n" * 20
             session.files.write_bytes(f"/project/d{index % 50}/f{index}.py", content.encode())
             if (index + 1) % per_step == 0:
                 step += 1
+                reporting = time.perf_counter()
                 changes = session.files.drain_changes()
                 event = FilesChanged(seq=step, t=step * 0.001, changes=changes, call_id=f"call{step}")
                 if recorder is not None:
                     recorder.record(event)
-    reported = time.perf_counter() - started
-    result: dict[str, Any] = {"seconds_reporting": reported, "steps": step}
+                per_event.append(time.perf_counter() - reporting)
+    result: dict[str, Any] = {
+        "seconds": time.perf_counter() - started,
+        "steps": step,
+        "event_p50_ms": percentile(per_event, 50) * 1000,
+        "event_p95_ms": percentile(per_event, 95) * 1000,
+    }
     if recorder is not None:
         path = recorder.close(timeout=600)
         result["seconds_with_writing"] = time.perf_counter() - started
@@ -84,13 +92,20 @@ def seek(recording: str, every: list[int], seeks: int) -> dict[str, Any]:
 
     started = time.perf_counter()
     loaded = load(recording)
-    timeline = Timeline(loaded.events, kinds=loaded.events.kinds, times=loaded.events.times)
-    timeline.state_at(0)
+    timeline = Timeline.of(loaded)
+    first = timeline.state_at(0)
     opened = time.perf_counter() - started
+    assert first.position == 0
     result: dict[str, Any] = {"events": len(loaded.events), "open_s": opened, "spacings": {}}
     positions = random.Random(12).sample(range(len(timeline) + 1), seeks)
     for spacing in every:
-        timeline = Timeline(loaded.events, every=spacing, kinds=loaded.events.kinds, times=loaded.events.times)
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        timeline = Timeline.of(loaded, every=spacing)
+        timeline.build()
+        keyframes_mb = (tracemalloc.get_traced_memory()[0] - before) / 1e6
+        tracemalloc.stop()
+        timeline = Timeline.of(loaded, every=spacing)
         started = time.perf_counter()
         timeline.build()
         built = time.perf_counter() - started
@@ -99,10 +114,6 @@ def seek(recording: str, every: list[int], seeks: int) -> dict[str, Any]:
             started = time.perf_counter()
             timeline.state_at(position)
             times.append(time.perf_counter() - started)
-        tracemalloc.start()
-        Timeline(loaded.events, every=spacing, kinds=loaded.events.kinds, times=loaded.events.times).build()
-        keyframes_mb = tracemalloc.get_traced_memory()[0] / 1e6
-        tracemalloc.stop()
         result["spacings"][spacing] = {
             "build_s": built,
             "p50_ms": percentile(times, 50) * 1000,
@@ -118,6 +129,27 @@ def seek(recording: str, every: list[int], seeks: int) -> dict[str, Any]:
     result["fold_p95_ms"] = percentile(baseline, 95) * 1000
     result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
+
+
+def many_calls_recording(path: Path, events: int) -> str:
+    """A recording whose state is large: about ``events`` events, nearly all tool calls, 1,000 files written
+    five times (written directly, as a run of that size takes the stress agent an hour: its history grows)."""
+    from deep_tui.events import FileChange, FilesChanged, RunFinished, RunStarted, ToolCallFinished, ToolCallStarted
+
+    path.mkdir(parents=True)
+    lines = [RunStarted(run_id="r", session_id="s", turn=1, prompt="go", agent="bench", started_at=time.time())]
+    call = 0
+    while len(lines) < events - 1:
+        seq, t, call_id = len(lines), len(lines) * 0.001, f"c{call}"
+        lines.append(ToolCallStarted(seq=seq, t=t, call_id=call_id, tool="write_file", args={"path": f"/f{call}"}))
+        lines.append(ToolCallFinished(seq=seq + 1, t=t, call_id=call_id, tool="write_file", outcome="success"))
+        if call % 9 == 0:
+            change = FileChange(path=f"/d/f{call % 1000}.py", change="modified", size=100, version=f"{call:064x}")
+            lines.append(FilesChanged(seq=seq + 2, t=t, changes=[change], call_id=call_id))
+        call += 1
+    lines.append(RunFinished(seq=len(lines), t=len(lines) * 0.001, status="completed"))
+    (path / "events.jsonl").write_text("".join(event.model_dump_json() + "\n" for event in lines))
+    return str(path)
 
 
 CHILDREN = {"versions": versions, "seek": seek}
@@ -175,27 +207,37 @@ def main() -> int:
             say(f"making a recording with --stress {stress}…")
             recording = make_recording(str(Path(home, "stress")), stress)
         say("seeking…")
-        sought = run_child("seek", home, recording=recording, every=spacings, seeks=20 if options.quick else 200)
+        seeks = 20 if options.quick else 200
+        sought = run_child("seek", home, recording=recording, every=spacings, seeks=seeks)
+        heavy = many_calls_recording(Path(home, "many-calls"), 2_000 if options.quick else 100_000)
+        sought_heavy = run_child("seek", home, recording=heavy, every=spacings, seeks=seeks)
     print(f"\n{files:,} files written {writes} times ({files * writes:,} versions, {kept['steps']:,} steps):\n")
-    print("| measure | with versions kept | baseline (no recorder) |\n|---|---|---|")
+    print("| measure | versions kept | baseline: no recorder |\n|---|---|---|")
     print(f"| peak RSS | {kept['rss_mb']:.0f} MB | {bare['rss_mb']:.0f} MB |")
-    print(f"| time to report every change | {kept['seconds_reporting']:.1f} s | {bare['seconds_reporting']:.1f} s |")
-    print(f"| … and to finish writing | {kept['seconds_with_writing']:.1f} s | – |")
+    print(
+        f"| reporting a step (10 changes) on the event loop, p50 / p95 | {kept['event_p50_ms']:.2f} / "
+        f"{kept['event_p95_ms']:.2f} ms | {bare['event_p50_ms']:.2f} / {bare['event_p95_ms']:.2f} ms |"
+    )
+    print(f"| all the writes and steps | {kept['seconds']:.0f} s | {bare['seconds']:.0f} s |")
+    print(f"| … and the writer thread done | {kept['seconds_with_writing']:.0f} s | – |")
     print(
         f"| blobs/ | {kept['blobs']:,} files, {kept['blobs_bytes_mb']:.1f} MB of content, "
         f"{kept['blobs_disk_mb']:.0f} MB on disk | – |"
     )
     print(f"| events.jsonl | {kept['events_mb']:.1f} MB | – |")
     print(f"| the session's directory on disk | {kept['session_disk_mb']:.0f} MB | – |")
-    print(f"\n{sought['events']:,}-event recording: opened (scan, timeline, first state) in {sought['open_s']:.2f} s\n")
-    print("| keyframe every | build all | seek p50 | seek p95 | keyframes' memory |\n|---|---|---|---|---|")
-    for spacing, row in sought["spacings"].items():
+    for label, result in (("stress recording", sought), ("many-calls recording", sought_heavy)):
         print(
-            f"| {int(spacing):,} | {row['build_s']:.2f} s | {row['p50_ms']:.1f} ms | {row['p95_ms']:.1f} ms "
-            f"| {row['keyframes_mb']:.1f} MB |"
+            f"\n{label}, {result['events']:,} events: opened (split, turns, first state) in {result['open_s']:.2f} s\n"
         )
-    print(f"| (fold from the start) | – | {sought['fold_p50_ms']:.0f} ms | {sought['fold_p95_ms']:.0f} ms | – |")
-    print(f"\npeak RSS of the seeking process: {sought['rss_mb']:.0f} MB")
+        print("| keyframe every | build all | seek p50 | seek p95 | keyframes' memory |\n|---|---|---|---|---|")
+        for spacing, row in result["spacings"].items():
+            print(
+                f"| {int(spacing):,} | {row['build_s']:.2f} s | {row['p50_ms']:.1f} ms | {row['p95_ms']:.1f} ms "
+                f"| {row['keyframes_mb']:.1f} MB |"
+            )
+        print(f"| fold from the start | – | {result['fold_p50_ms']:.0f} ms | {result['fold_p95_ms']:.0f} ms | – |")
+        print(f"\npeak RSS of the seeking process: {result['rss_mb']:.0f} MB")
     return 0
 
 

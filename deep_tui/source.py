@@ -179,8 +179,7 @@ class RecordingSource:
 
     def __init__(self, recording: Recording, *, every: int = KEYFRAME_EVERY) -> None:
         self.recording = recording
-        events = recording.events
-        self.timeline: Timeline | None = Timeline(events, every=every, kinds=events.kinds, times=events.times)
+        self.timeline: Timeline | None = Timeline.of(recording, every=every)
         self.label = f"replay · {recording.name}"
 
     @classmethod

@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from deep_tui.events import Event, RunStarted
 from deep_tui.state import RunState
+
+if TYPE_CHECKING:
+    from deep_tui.recording import Recording
 
 KEYFRAME_EVERY = 1000
 """Events between keyframes. On a 100,000-event stress recording (docs/performance.md) a seek at 1,000 costs
@@ -50,24 +54,32 @@ class Timeline:
         events: Sequence[Event],
         *,
         every: int = KEYFRAME_EVERY,
-        kinds: Sequence[str] | None = None,
-        times: Sequence[float] | None = None,
+        turn_starts: Sequence[int] | None = None,
+        t: Callable[[int], float] | None = None,
     ) -> None:
-        """``kinds`` and ``times`` are every event's ``type`` and ``t`` when known without parsing the events
-        (``recording.EventLog`` has them); otherwise they are read from the events."""
+        """``turn_starts`` (the index of every ``run_started``) and ``t`` (an event's ``t`` by index) are for
+        events that can tell them without being parsed (``recording.EventLog``); else they are read from the
+        events."""
         if every < 1:
             raise ValueError(f"keyframes need at least one event between them, not {every}")
         self.events = events
         self.every = every
-        self._kinds = kinds if kinds is not None else [event.type for event in events]
-        self._times = times if times is not None else [event.t for event in events]
-        self.turns = [_mark(index, events[index]) for index, kind in enumerate(self._kinds) if kind == "run_started"]
+        if turn_starts is None:
+            turn_starts = [index for index, event in enumerate(events) if isinstance(event, RunStarted)]
+        self._t = t if t is not None else (lambda index: events[index].t)
+        self.turns = [_mark(index, events[index]) for index in turn_starts]
         self._turn_indices = [mark.index for mark in self.turns]
         self._turn_positions = [mark.position for mark in self.turns]
         self._keyframes = [RunState()]
         self._frontier = RunState()
         """The fold as far as it has gone, at position ``self.built``."""
         self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, recording: Recording, *, every: int = KEYFRAME_EVERY) -> Timeline:
+        """The timeline of a loaded recording, made without parsing its events (but its turns' first)."""
+        events = recording.events
+        return cls(events, every=every, turn_starts=events.turn_starts(), t=events.t)
 
     def __len__(self) -> int:
         return len(self.events)
@@ -117,7 +129,7 @@ class Timeline:
 
     def t(self, position: int) -> float:
         """Seconds into its turn of the last event applied at ``position`` (0 at the start)."""
-        return self._times[position - 1] if position > 0 else 0.0
+        return self._t(position - 1) if position > 0 else 0.0
 
     def clock(self, position: int) -> float | None:
         """The wall-clock time (epoch seconds) of the state at ``position``, when its turn's start is known."""
@@ -126,7 +138,7 @@ class Timeline:
         mark = self.turn_at(position)
         if mark is None or mark.started_at is None:
             return None
-        return mark.started_at + self._times[position - 1]
+        return mark.started_at + self._t(position - 1)
 
 
 def _mark(index: int, event: Event) -> TurnMark:

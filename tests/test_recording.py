@@ -16,6 +16,7 @@ from deep_tui.blobs import BlobStore
 from deep_tui.recording import RecordingError, load
 from deep_tui.sessions import SessionRecorder
 from deep_tui.state import fold
+from deep_tui.timeline import Timeline
 from tests.event_streams import CORE_VERSIONS, sample_session, version
 from tests.scripted import deep_session
 
@@ -42,7 +43,8 @@ def test_an_events_file_loads_every_event_in_order(tmp_path):
     recording = load(write_events(tmp_path / "run.jsonl", events))
     assert list(recording.events) == events
     assert recording.complete and recording.ending is None and recording.directory is None
-    assert recording.events.kinds[0] == "run_started" and recording.events.times[3] == events[3].t
+    assert recording.events.kind(0) == "run_started" and recording.events.t(3) == events[3].t
+    assert recording.events.turn_starts() == [0, 27]
 
 
 def test_a_session_loads_by_directory_by_id_and_by_the_start_of_its_id(tmp_path):
@@ -99,10 +101,16 @@ def test_a_file_that_is_not_a_recording_gets_one_line_saying_so(tmp_path, conten
     assert says in message and str(path) in message and "\n" not in message
 
 
-def test_a_damaged_line_inside_is_named(tmp_path):
+def test_a_damaged_line_inside_is_named_when_the_turns_are_found(tmp_path):
     events = sample_session()
     path = write_events(tmp_path / "run.jsonl", events[:3])
     path.write_bytes(path.read_bytes() + b"garbage\n" + events[3].model_dump_json().encode() + b"\n")
+    with pytest.raises(RecordingError, match="line 4 is damaged"):
+        Timeline.of(load(path))
+
+
+def test_a_damaged_last_line_with_its_newline_is_named(tmp_path):
+    path = write_events(tmp_path / "run.jsonl", sample_session()[:3], tail=b'{"seq":3,"t":1.5,"type":"text\n')
     with pytest.raises(RecordingError, match="line 4 is not a deep-tui event"):
         load(path)
 

@@ -121,7 +121,7 @@ def test_a_loaded_recording_seeks_without_parsing_what_it_skips(tmp_path):
     path = tmp_path / "run.jsonl"
     path.write_text("".join(e.model_dump_json() + "\n" for e in events))
     recording = load(path)
-    timeline = Timeline(recording.events, every=20, kinds=recording.events.kinds, times=recording.events.times)
+    timeline = Timeline.of(recording, every=20)
     assert [m.position for m in timeline.turns] == [m.position for m in Timeline(events).turns]
     for position in random.Random(7).sample(range(len(events) + 1), 20):
         assert timeline.state_at(position) == fold(events[:position])
