@@ -8,8 +8,9 @@ Nothing here reads a clock: times come from the events (``t`` and
 
 Copies are cheap, which is what lets ``deep_tui.timeline`` keep one every few thousand
 events: every record is immutable and is replaced, never changed, so ``copy`` is
-shallow (O(calls + files + blocks), no text copied), and the output is append-only: a
-finished block never changes and is shared by every copy that has it.
+shallow (no record or text is copied: O(files + blocks + calls / 256), the calls being a
+``SharedList``), and the output is append-only: a finished block never changes and is
+shared by every copy that has it.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from deep_tui.events import (
     UsageUpdated,
 )
 from deep_tui.format import duration
+from deep_tui.shared_list import SharedList
 
 Status = Literal["idle", "running"] | RunStatus
 """"idle" before the first turn; "running" from a ``run_started`` to its ``run_finished``; then how it ended."""
@@ -232,7 +234,7 @@ class RunState:
     agent: str = ""
     todos: tuple[TodoItem, ...] = ()
     files: dict[str, FileRecord] = field(default_factory=dict)
-    calls: list[CallRecord] = field(default_factory=list)
+    calls: SharedList[CallRecord] = field(default_factory=SharedList)
     """Every tool call of the session, in the order they started."""
     turns: list[TurnRecord] = field(default_factory=list)
     output: Output = field(default_factory=Output)
@@ -289,7 +291,7 @@ class RunState:
         return replace(
             self,
             files=dict(self.files),
-            calls=list(self.calls),
+            calls=self.calls.copy(),
             turns=list(self.turns),
             output=self.output.copy(),
             running_calls=dict(self.running_calls),

@@ -26,9 +26,10 @@ from deep_tui.state import RunState
 if TYPE_CHECKING:
     from deep_tui.recording import Recording
 
-KEYFRAME_EVERY = 1000
-"""Events between keyframes. On a 100,000-event stress recording (docs/performance.md) a seek at 1,000 costs
-a keyframe copy and up to 1,000 events parsed and folded; memory for the keyframes grows as the step shrinks."""
+KEYFRAME_EVERY = 500
+"""Events between keyframes. Measured on two 100,000-event recordings (docs/performance.md): at 500, seeks
+took 6 and 19 ms at p95, against 19 and 27 ms at 1,000 and over 60 ms at 2,000; the keyframes' memory is
+a few MB either way (their records are shared), so seeks are what decides."""
 
 
 @dataclass(frozen=True)
