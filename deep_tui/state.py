@@ -8,9 +8,9 @@ Nothing here reads a clock: times come from the events (``t`` and
 
 Copies are cheap, which is what lets ``deep_tui.timeline`` keep one every few thousand
 events: every record is immutable and is replaced, never changed, so ``copy`` is
-shallow (no record or text is copied: O(files + blocks + calls / 256), the calls being a
-``SharedList``), and the output is append-only: a finished block never changes and is
-shared by every copy that has it.
+shallow (no record or text is copied: O((calls + files) / 256 + blocks), the calls and the
+files being kept in ``deep_tui.shared`` containers), and the output is append-only: a
+finished block never changes and is shared by every copy that has it.
 """
 
 from __future__ import annotations
@@ -39,14 +39,14 @@ from deep_tui.events import (
     UsageUpdated,
 )
 from deep_tui.format import duration
-from deep_tui.shared_list import SharedList
+from deep_tui.shared import SharedList, SharedMap
 
 Status = Literal["idle", "running"] | RunStatus
 """"idle" before the first turn; "running" from a ``run_started`` to its ``run_finished``; then how it ended."""
 BlockKind = Literal["prompt", "answer", "thinking", "error", "note"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OutputBlock:
     """One block of the output: a prompt, an answer's or thinking's text, an error or a note."""
 
@@ -142,7 +142,7 @@ class Output(Sequence[OutputBlock]):
         return f"Output({list(self)!r})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileVersion:
     """One change of a file, and what made it."""
 
@@ -164,7 +164,7 @@ class FileVersion:
     """Wall-clock time of the change (epoch seconds), when the turn's start is known."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileRecord:
     """A path the agent touched: its every version, oldest first. A deleted file keeps its history."""
 
@@ -184,7 +184,7 @@ class FileRecord:
         return self.latest.size
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CallRecord:
     """One tool call: what was asked, and how it ended once it has."""
 
@@ -204,7 +204,7 @@ class CallRecord:
     size: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TurnRecord:
     """One prompt and how its run went."""
 
@@ -233,7 +233,7 @@ class RunState:
     session_id: str = ""
     agent: str = ""
     todos: tuple[TodoItem, ...] = ()
-    files: dict[str, FileRecord] = field(default_factory=dict)
+    files: SharedMap[str, FileRecord] = field(default_factory=SharedMap)
     calls: SharedList[CallRecord] = field(default_factory=SharedList)
     """Every tool call of the session, in the order they started."""
     turns: list[TurnRecord] = field(default_factory=list)
@@ -290,7 +290,7 @@ class RunState:
         """An independent state equal to this one (shallow: the records are immutable)."""
         return replace(
             self,
-            files=dict(self.files),
+            files=self.files.copy(),
             calls=self.calls.copy(),
             turns=list(self.turns),
             output=self.output.copy(),

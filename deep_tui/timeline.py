@@ -32,7 +32,7 @@ took 6 and 19 ms at p95, against 19 and 27 ms at 1,000 and over 60 ms at 2,000; 
 a few MB either way (their records are shared), so seeks are what decides."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TurnMark:
     """Where a turn starts: its ``run_started`` event and what it says."""
 

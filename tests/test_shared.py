@@ -1,4 +1,4 @@
-"""SharedList: copies that share storage behave as independent lists."""
+"""Shared containers: copies that share storage behave as independent lists and mappings."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from deep_tui.shared_list import CHUNK, SharedList
+from deep_tui.shared import CHUNK, SharedList, SharedMap
 
 
 def test_it_holds_what_was_appended_across_chunks():
@@ -58,3 +58,30 @@ def test_equal_lists_compare_equal():
     assert SharedList([1, 2]) == SharedList([1, 2]).copy()
     assert SharedList([1, 2]) != SharedList([1, 3])
     assert SharedList([1]) != SharedList([1, 1])
+
+
+def test_a_shared_map_keeps_keys_in_order_and_replaces_values():
+    files = SharedMap[str, int]()
+    for n in range(600):
+        files[f"/f{n}"] = n
+    files["/f3"] = -3
+    assert list(files)[:3] == ["/f0", "/f1", "/f2"] and len(files) == 600
+    assert files["/f3"] == -3 and files.get("/nope") is None and "/f599" in files
+
+
+def test_copies_of_a_shared_map_follow_a_dict_under_random_changes():
+    rng = random.Random(5)
+    shared = [SharedMap[str, int]()]
+    plain: list[dict[str, int]] = [{}]
+    for step in range(5000):
+        which = rng.randrange(len(shared))
+        if rng.random() < 0.9:
+            key = f"k{rng.randrange(400)}"
+            shared[which][key] = step
+            plain[which][key] = step
+        elif len(shared) < 12:
+            shared.append(shared[which].copy())
+            plain.append(dict(plain[which]))
+    for mapping, expected in zip(shared, plain, strict=True):
+        assert dict(mapping.items()) == expected and list(mapping) == list(expected)
+        assert all(key not in mapping for key in (f"k{n}" for n in range(400)) if key not in expected)
