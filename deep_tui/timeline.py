@@ -26,10 +26,11 @@ from deep_tui.state import RunState
 if TYPE_CHECKING:
     from deep_tui.recording import Recording
 
-KEYFRAME_EVERY = 500
-"""Events between keyframes. Measured on two 100,000-event recordings (docs/performance.md): at 500, seeks
-took 6 and 19 ms at p95, against 19 and 27 ms at 1,000 and over 60 ms at 2,000; the keyframes' memory is
-a few MB either way (their records are shared), so seeks are what decides."""
+KEYFRAME_EVERY = 250
+"""Events between keyframes. On two 100,000-event recordings (docs/performance.md) seeks took 6 and 10 ms
+at p95 with a keyframe every 250 events, 9 and 19 ms every 500, 36 and 103 ms every 2,000: a seek parses
+and folds up to this many events. The keyframes share their records (``deep_tui.shared``), so 400 of them
+took a few MB more than 50."""
 
 
 @dataclass(frozen=True, slots=True)
