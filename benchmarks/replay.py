@@ -76,8 +76,18 @@ def versions(files: int, writes: int, per_step: int, record: bool) -> dict[str, 
         result["blobs_bytes_mb"] = sum(p.stat().st_size for p in (path / "blobs").iterdir()) / 1e6
         result["events_mb"] = (path / "events.jsonl").stat().st_size / 1e6
         result["session_disk_mb"] = _disk(path)
-    result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["rss_mb"] = peak_rss_mb()
     return result
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS. Not ``ru_maxrss``: Linux carries that over from the parent into a child
+    it starts, so a child of a parent that once held 190 MB reports at least 190 MB."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return int(status.split("VmHWM:")[1].split()[0]) / 1024
 
 
 def _disk(path: Path) -> float:
@@ -104,7 +114,7 @@ def seek(recording: str, every: list[int], seeks: int) -> dict[str, Any]:
         "events": len(loaded.events),
         "open_s": opened,
         "build_s": time.perf_counter() - started,
-        "built_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "built_rss_mb": peak_rss_mb(),
         "spacings": {},
     }
     del timeline
