@@ -96,6 +96,9 @@ class FileChange(BaseModel):
     """Lines added by the change, when it is small enough to diff."""
     removed: int = 0
     """Lines removed by the change."""
+    version: str | None = None
+    """The SHA-256 (hex) of the content after the change, which names it in a saved session's ``blobs/``;
+    None once deleted, and in recordings made before versions were kept."""
 
 
 class RunStarted(BaseEvent):
@@ -107,6 +110,9 @@ class RunStarted(BaseEvent):
     prompt: str
     agent: str
     """The model string, or the name of the user's agent, or "demo"."""
+    started_at: float | None = None
+    """Wall-clock time the turn began, in seconds since the Unix epoch (``time.time()``): an event happened
+    at ``started_at + t``. None in recordings made before it was added."""
 
 
 class NodeEntered(BaseEvent):
@@ -157,6 +163,9 @@ class TodosChanged(BaseEvent):
 class FilesChanged(BaseEvent):
     type: Literal["files_changed"] = "files_changed"
     changes: list[FileChange]
+    call_id: str | None = None
+    """The tool call whose result these changes followed; None for changes found at the end of a turn.
+    Parallel calls share one workspace, so a change may have been made by a call still running."""
 
 
 class UsageUpdated(BaseEvent):

@@ -31,16 +31,20 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
+from deep_tui.dispatch import IGNORED, view
 from deep_tui.events import (
     Event,
+    FilesChanged,
     MessageDelivered,
     NodeEntered,
     RunFinished,
     RunStarted,
     TextDelta,
     ThinkingDelta,
+    TodosChanged,
     ToolCallFinished,
     ToolCallStarted,
+    UsageUpdated,
 )
 from deep_tui.format import key_argument, usage_rows
 from deep_tui.markdown_blocks import MarkdownBlocks
@@ -307,3 +311,15 @@ class LiveProgress:
         for name, value in usage_rows(event.usage, event.duration):
             table.add_row(Text(name, style="dim"), value)
         return Group(Text(""), headline, table)
+
+
+view(
+    "headless progress (LiveProgress.show)",
+    {
+        **dict.fromkeys(
+            (RunStarted, TextDelta, ThinkingDelta, NodeEntered, ToolCallStarted, ToolCallFinished, RunFinished),
+            LiveProgress.show,
+        ),
+        **dict.fromkeys((TodosChanged, FilesChanged, UsageUpdated), IGNORED),
+    },
+)

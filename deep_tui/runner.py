@@ -161,6 +161,8 @@ class _Turn:
 
     sink: EventSink
     started: float = field(default_factory=time.perf_counter)
+    started_at: float = field(default_factory=time.time)
+    """The wall clock at ``started``: what ``RunStarted.started_at`` says."""
     seq: int = 0
     calls: dict[str, _Call] = field(default_factory=dict)
     messages: dict[str, tuple[MessageKind, str]] = field(default_factory=dict)
@@ -348,7 +350,13 @@ class Session:
         self._token = CancellationToken()
         run_id = uuid.uuid4().hex[:12]
         turn.emit(
-            RunStarted, run_id=run_id, session_id=self.id, turn=self.turns, prompt=turn.clean(prompt), agent=self.name
+            RunStarted,
+            run_id=run_id,
+            session_id=self.id,
+            turn=self.turns,
+            prompt=turn.clean(prompt),
+            agent=self.name,
+            started_at=turn.started_at,
         )
         self._usage = Usage()
         run = None
@@ -442,10 +450,10 @@ class Session:
             turn.emit(ToolCallStarted, call_id=part.tool_call_id, tool=part.tool_name, args=_args(part, turn))
         elif isinstance(event, FunctionToolResultEvent):
             _emit_result(turn, event.part)
-            self._report_workspace(turn)
+            self._report_workspace(turn, event.part.tool_call_id)
             self._report_usage(turn, run)
 
-    def _report_workspace(self, turn: _Turn) -> None:
+    def _report_workspace(self, turn: _Turn, call_id: str | None = None) -> None:
         todos = tuple(self.todos())
         if todos != self._todos:
             self._todos = todos
@@ -456,7 +464,8 @@ class Session:
             turn.emit(TodosChanged, todos=shown)
         changes = self.files.drain_changes()
         if changes:  # paths stay as written (the viewer opens a file by its path), only made JSON-safe
-            turn.emit(FilesChanged, changes=[c.model_copy(update={"path": json_safe(c.path)}) for c in changes])
+            changes = [c.model_copy(update={"path": json_safe(c.path)}) for c in changes]
+            turn.emit(FilesChanged, changes=changes, call_id=call_id)
 
     def _report_usage(self, turn: _Turn, run: Any) -> None:
         usage = _usage(run.usage)

@@ -8,6 +8,8 @@ data directory, ``~/.local/share/deep-tui``):
   ``kill -9`` keeps everything up to the last event;
 - ``files/``: the workspace, byte for byte, and ``workspace.json``, every file
   as text or base64 (which also holds names too long for this disk);
+- ``blobs/<sha256>``: every version of every file the agent wrote, named as
+  ``files_changed`` events name them (``deep_tui.blobs``);
 - ``todos.json`` and ``messages.json`` (pydantic-ai's message history);
 - ``session.json``: which agent, how many turns, when.
 
@@ -41,7 +43,8 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from deep_tui.events import Event, json_safe
+from deep_tui.blobs import BlobStore
+from deep_tui.events import Event, FilesChanged, json_safe
 from deep_tui.redact import json_forms, redact, secrets
 from deep_tui.runner import Session, Snapshot
 
@@ -116,6 +119,7 @@ class SessionRecorder:
             self.path / "events.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, PRIVATE_FILE
         )
         os.fchmod(self._events, PRIVATE_FILE)
+        self.blobs = BlobStore(self.path / "blobs")
 
     def record(self, event: Event) -> None:
         """Append ``event`` to events.jsonl, here and now; never raises.
@@ -138,6 +142,21 @@ class SessionRecorder:
             if not self._events_failing:  # once per outage, not once per delta
                 self._events_failing = True
                 self._failed(f"events are not being saved: {_reason(exc)}")
+        if isinstance(event, FilesChanged):
+            try:
+                self._keep_versions(event)
+            except Exception as exc:
+                self._failed(f"file versions are not being saved: {_reason(exc)}")
+
+    def _keep_versions(self, event: FilesChanged) -> None:
+        """Hand the bytes of the versions ``event`` names to the writer thread (they are the workspace's last
+        drained changes: ``record`` is called as each event is made)."""
+        drained = getattr(self.session.files, "drained", {})
+        versions = [change.version for change in event.changes if change.version in drained]
+        for version in versions:
+            self.blobs.add(version, drained[version])
+        if versions:
+            _WRITER.submit(self.blobs.write_pending)
 
     def save(self) -> None:
         """Write the workspace, todos and history as they are now (on the writer thread)."""

@@ -4,12 +4,14 @@ pydantic-deep keeps files in a ``StateBackend`` that says nothing when they
 change. ``TrackedStateBackend`` records each path a tool writes or removes as it
 happens, so reporting a step's changes costs O(paths changed), never O(files in
 the workspace). It also keeps each file's content before its last change, which
-is what the file viewer diffs against.
+is what the file viewer diffs against, and names each new version by the SHA-256
+of its bytes (hashed once, when the change is reported: O(size of the change)).
 """
 
 from __future__ import annotations
 
 import difflib
+import hashlib
 import posixpath
 
 from pydantic_ai.workspaces import WorkspaceRef
@@ -36,6 +38,9 @@ class TrackedStateBackend(StateBackend):
         self._before_step: dict[str, bytes | None] = {}
         self.previous: dict[str, bytes] = {}
         """Each file's content before its last change (absent for new files)."""
+        self.drained: dict[str, bytes] = {}
+        """The bytes of each version the last ``drain_changes`` reported, by version: what a recorder keeps.
+        Replaced at each drain, so it holds one step's changes at most."""
 
     def write_bytes(self, path: str, data: bytes) -> None:
         path = normal_path(path)
@@ -74,6 +79,7 @@ class TrackedStateBackend(StateBackend):
 
     def drain_changes(self) -> list[FileChange]:
         """The changes since the last call, one per path, in the order first touched."""
+        self.drained = {}
         if not self._before_step:
             return []
         changes = []
@@ -81,7 +87,12 @@ class TrackedStateBackend(StateBackend):
             before = self._before_step[path] or b""
             after = b"" if kind == "deleted" else self.read_bytes(path)
             added, removed = count_changed_lines(before, after)
-            changes.append(FileChange(path=path, change=kind, size=len(after), added=added, removed=removed))
+            version = None if kind == "deleted" else hashlib.sha256(after).hexdigest()
+            if version is not None:
+                self.drained[version] = after
+            changes.append(
+                FileChange(path=path, change=kind, size=len(after), added=added, removed=removed, version=version)
+            )
         self._pending.clear()
         self._before_step.clear()
         return changes

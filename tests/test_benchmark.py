@@ -38,3 +38,16 @@ def test_the_quick_benchmark_prints_every_row():
     ):
         assert row in table, row
     assert table.count("\n| ") >= 15
+
+
+def test_the_quick_replay_benchmark_prints_every_figure():
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "replay.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    for figure in ("peak RSS", "on the event loop", "blobs/", "stress recording", "many-calls recording", "seek p95"):
+        assert figure in done.stdout, figure

@@ -1,5 +1,7 @@
 """Change tracking on the agent's in-memory workspace."""
 
+import hashlib
+
 from deep_tui.workspace import TrackedStateBackend, count_changed_lines
 
 
@@ -42,6 +44,20 @@ def test_previous_content_is_kept_for_the_viewer_diff():
     assert "/a.txt" not in files.previous
     files.write_bytes("/a.txt", b"new")
     assert files.previous["/a.txt"] == b"old"
+
+
+def test_each_change_names_its_version_and_keeps_its_bytes_until_the_next_step():
+    files = TrackedStateBackend()
+    files.write_bytes("/a.txt", b"draft")
+    files.write_bytes("/a.txt", b"final")
+    files.write_bytes("/b.txt", b"b")
+    a, b = files.drain_changes()
+    assert a.version == hashlib.sha256(b"final").hexdigest() and b.version == hashlib.sha256(b"b").hexdigest()
+    assert files.drained == {a.version: b"final", b.version: b"b"}
+    files.remove("/a.txt")
+    (deleted,) = files.drain_changes()
+    assert deleted.change == "deleted" and deleted.version is None
+    assert files.drained == {}
 
 
 def test_line_counts():

@@ -1,0 +1,203 @@
+"""Where a view's events come from: one interface for a live session, a recording, and a server.
+
+A view (the dashboard, the headless display) takes an ``EventSource`` and knows nothing
+of its transport. It asks the source for the events of a turn, to cancel it, for a
+file's content at a version, and for a call's whole result; it reads ``accepts_prompts``
+to know whether to offer a prompt, and ``timeline`` to know whether it can seek.
+
+- ``LiveSource`` runs turns on a ``runner.Session``. Its recorder is attached here, as a
+  tee on the runner's sink, so every turn is recorded whoever consumes it, and a turn
+  whose runner dies without a ``run_finished`` still gets one, recorded and delivered.
+- ``RecordingSource`` is a recording read back: it takes no prompts and can seek.
+- A source for a ``serve`` run is a new class of the same shape: ``turn`` posts the prompt
+  and follows the run's SSE stream (each ``data:`` is an event), ``cancel`` posts to the
+  run's cancel endpoint, ``file`` and ``result`` fetch from the server. Approvals and
+  steering, when they come, are methods of this interface, answered by events in the stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from deep_tui.events import Event, RunFinished
+from deep_tui.recording import Recording, load
+from deep_tui.timeline import KEYFRAME_EVERY, Timeline
+
+if TYPE_CHECKING:
+    from deep_tui.runner import Session
+    from deep_tui.sessions import SessionRecorder
+
+
+class PromptRefused(RuntimeError):
+    """The source takes no prompts (a recording), or is already running a turn."""
+
+
+@runtime_checkable
+class EventSource(Protocol):
+    """What a view needs from whatever feeds it."""
+
+    label: str
+    """What the status line calls the source: the agent, or the recording."""
+    accepts_prompts: bool
+    """Whether ``turn`` may be called: False for a recording."""
+    timeline: Timeline | None
+    """Seeking, for a source whose events are all there already (a recording); None otherwise."""
+
+    def turn(self, prompt: str) -> AsyncIterator[Event]:
+        """The events of one turn, ``run_started`` to ``run_finished``; raises ``PromptRefused`` if it takes none."""
+        ...
+
+    def cancel(self) -> None:
+        """End the running turn at once; its ``run_finished`` ("cancelled") still comes through ``turn``."""
+        ...
+
+    def file(self, path: str, version: str | None = None) -> bytes | None:
+        """File ``path`` at ``version`` (a ``FileChange.version``), or as it is now; None if not kept."""
+        ...
+
+    def result(self, call_id: str) -> str | None:
+        """A tool call's whole result as text (events carry only its start), if known."""
+        ...
+
+    def close(self) -> Path | None:
+        """Finish with the source once nothing runs; where its session is kept, if anywhere."""
+        ...
+
+
+class LiveSource:
+    """Turns run here and now on a session, recorded as they happen."""
+
+    accepts_prompts = True
+    timeline: Timeline | None = None
+
+    def __init__(self, session: Session, recorder: SessionRecorder | None = None, *, timeout: float | None = None):
+        self.session = session
+        self.recorder = recorder
+        self.timeout = timeout
+        self.label = session.name
+        self.recording_error: str | None = None
+        """Why recording stopped (a full disk, say); the session goes on unrecorded."""
+        self._task: asyncio.Future[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def turn(self, prompt: str) -> AsyncIterator[Event]:
+        """The turn's events. It runs in a task of its own: a consumer that stops listening does not stop it
+        (closing this iterator does), and every event is recorded either way."""
+        if self.running:
+            raise PromptRefused("a turn is already running: wait for it, or cancel it")
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        task = self._task = asyncio.ensure_future(self._run(prompt, queue.put_nowait))
+        try:
+            while True:
+                event = await queue.get()
+                yield event
+                if isinstance(event, RunFinished):
+                    return
+        finally:
+            if not task.done():
+                task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    def cancel(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    def file(self, path: str, version: str | None = None) -> bytes | None:
+        files = self.session.files
+        current = files.read_bytes(path) if files.is_file(path) else None
+        if version is None:
+            return current
+        if self.recorder is not None and (kept := self.recorder.blobs.get(version)) is not None:
+            return kept
+        for content in (current, files.previous.get(path)):  # without a store, the last two versions are known
+            if content is not None and hashlib.sha256(content).hexdigest() == version:
+                return content
+        return None
+
+    def result(self, call_id: str) -> str | None:
+        return self.session.tool_result(call_id)
+
+    def close(self) -> Path | None:
+        """Save the session a last time and finish writing it (call once no turn runs)."""
+        if self.recorder is None:
+            return None
+        path, self.recorder = self.recorder.close(), None
+        return path
+
+    async def _run(self, prompt: str, deliver: Callable[[Event], None]) -> None:
+        last: list[Event] = []
+
+        def tee(event: Event) -> None:
+            last[:] = [event]
+            self._record(event)
+            deliver(event)
+
+        try:
+            await self.session.run(prompt, tee, timeout=self.timeout)
+        except BaseException as exc:
+            if not last or not isinstance(last[0], RunFinished):  # the runner died without ending its turn
+                tee(_ending(last[0] if last else None, exc))
+            if not isinstance(exc, Exception):
+                raise
+
+    def _record(self, event: Event) -> None:
+        if self.recorder is None or self.recording_error is not None:
+            return
+        try:
+            self.recorder.record(event)
+            if isinstance(event, RunFinished):
+                self.recorder.save()
+        except OSError as exc:
+            self.recording_error = f"the session is no longer recorded: {exc}"
+
+
+def _ending(last: Event | None, exc: BaseException) -> RunFinished:
+    """The ``run_finished`` of a turn whose runner stopped without one."""
+    from deep_tui.runner import one_line
+
+    cancelled = isinstance(exc, asyncio.CancelledError)
+    return RunFinished(
+        seq=last.seq + 1 if last is not None else 0,
+        t=last.t if last is not None else 0.0,
+        status="cancelled" if cancelled else "failed",
+        error=None if cancelled else one_line(exc),
+        duration=last.t if last is not None else 0.0,
+    )
+
+
+class RecordingSource:
+    """A recorded session, read back: it takes no prompts, and can seek."""
+
+    accepts_prompts = False
+
+    def __init__(self, recording: Recording, *, every: int = KEYFRAME_EVERY) -> None:
+        self.recording = recording
+        self.timeline: Timeline | None = Timeline.of(recording, every=every)
+        self.label = f"replay · {recording.name}"
+
+    @classmethod
+    def open(cls, target: str | Path, *, sessions: Path | None = None) -> RecordingSource:
+        """The recording at ``target`` (see ``recording.load``); raises ``RecordingError`` with one line."""
+        return cls(load(target, sessions=sessions))
+
+    def turn(self, prompt: str) -> AsyncIterator[Event]:
+        raise PromptRefused(f"{self.label} is a recording: it takes no prompts")
+
+    def cancel(self) -> None:
+        """Nothing runs in a recording."""
+
+    def file(self, path: str, version: str | None = None) -> bytes | None:
+        return self.recording.file(path, version)
+
+    def result(self, call_id: str) -> str | None:
+        return self.recording.result(call_id)
+
+    def close(self) -> Path | None:
+        return self.recording.directory
