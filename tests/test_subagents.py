@@ -6,6 +6,7 @@ Every agent here is a real pydantic-deep agent whose subagents pydantic-deep bui
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import re
 import threading
@@ -17,12 +18,31 @@ from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, Text
 from pydantic_ai.models.function import AgentInfo, DeltaToolCall, FunctionModel
 from pydantic_ai.toolsets import FunctionToolset
 from pydantic_deep import DeepAgentDeps, create_deep_agent
+from rich.console import Console
 from scripted import Step, collect, of_type, scripted_model, text_of
+from test_app import SIZE, shown, submit, until
+from test_web import served
+from test_web_page import CHROMIUM, browser_tab
 
 from deep_tui import subagents
 from deep_tui.agents import QUIET_FEATURES
-from deep_tui.events import parse_event
+from deep_tui.app import DeepTUI
+from deep_tui.events import (
+    Origin,
+    RunFinished,
+    RunStarted,
+    SubagentFinished,
+    SubagentStarted,
+    TextDelta,
+    ToolCallFinished,
+    ToolCallStarted,
+    Usage,
+    parse_event,
+)
+from deep_tui.headless import LiveProgress
 from deep_tui.runner import Session
+from deep_tui.spec import AgentSpec
+from deep_tui.widgets import FileTree, OutputView, TodoList, ToolCallLog, UsageBar
 
 
 async def slow(seconds: float) -> str:
@@ -327,3 +347,77 @@ def test_a_subagent_event_names_its_origin_in_json():
     )
     event = parse_event(line)
     assert event.origin is not None and (event.origin.task_id, event.origin.name) == ("ab12", "writer")
+
+
+# Views ----------------------------------------------------------------------------------------------
+
+
+def delegating_to_a_writer() -> Session:
+    writer = subagent(
+        "writer",
+        ["Child text.", ("tool", "write_file", {"path": "/child.txt", "content": "c"}),
+         ("tool", "write_todos", {"todos": [{"content": "Child todo", "active_form": "Doing it"}]})],
+        ["child done"],
+    )  # fmt: skip
+    return delegating(
+        ["Main text.", ("tool", "write_todos", {"todos": [{"content": "Main todo", "active_form": "Doing it"}]})],
+        [task("write it", "writer")],
+        ["main done"],
+        subagents=[writer],
+    )
+
+
+async def test_the_dashboards_panes_show_the_main_agent_and_the_files_of_all():
+    app = DeepTUI(AgentSpec(demo_speed=0, save=False))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.session is not None)
+        app.session = delegating_to_a_writer()
+        await submit(pilot, "go")
+        await until(pilot, lambda: app.status == "completed")
+        await pilot.pause(0.4)  # the file tree applies changes a few times a second
+        output = shown(app.query_one(OutputView))
+        assert "Main text." in output and "main done" in output
+        assert "Child text." not in output and "child done" not in output
+        assert [r.tool for r in app.query_one(ToolCallLog).records] == ["write_todos", "task"]
+        todos = shown(app.query_one(TodoList))
+        assert "Main todo" in todos and "Child todo" not in todos
+        assert app.query_one(FileTree).paths == ["/child.txt"]  # one workspace: the subagent's file is there
+        assert "5 requests" in shown(app.query_one(UsageBar))  # 3 of the main agent, 2 of the writer
+
+
+def test_the_live_display_has_a_line_per_running_subagent_and_none_of_its_text():
+    writer = Origin(task_id="t1", name="writer")
+    screen = io.StringIO()
+    with LiveProgress(Console(file=screen, width=100)) as view:
+        view.show(RunStarted(run_id="r", session_id="s", turn=1, prompt="go", agent="test"))
+        view.show(SubagentStarted(origin=writer, task_id="t1", name="writer", description="write it"))
+        assert "↳ writer · thinking" in view.spinner.text.plain
+        view.show(ToolCallStarted(origin=writer, call_id="c1", tool="write_file", args={"path": "/child.txt"}))
+        view.show(TextDelta(origin=writer, text="child text\n"))
+        view.show(TextDelta(text="main text\n"))
+        assert "↳ writer · write_file /child.txt · 0 s" in view.spinner.text.plain
+        view.show(ToolCallFinished(origin=writer, call_id="c1", tool="write_file", outcome="success"))
+        view.show(SubagentFinished(origin=writer, task_id="t1", name="writer", status="failed", error="it broke",
+                                   duration=1.5, usage=Usage(requests=2)))  # fmt: skip
+        assert "writer" not in view.spinner.text.plain
+        view.show(RunFinished(status="completed"))
+    printed = screen.getvalue()
+    assert "main text" in printed and "child text" not in printed and "/child.txt" not in printed
+    assert "✗ subagent writer  failed  it broke  1.5 s · 2 requests" in printed
+
+
+async def test_the_page_lists_subagents_apart_from_the_answer(tmp_path):
+    if CHROMIUM is None:
+        pytest.skip("needs a headless Chromium")
+    with served(AgentSpec(demo_speed=0, save=False)) as web:
+        async with browser_tab(web.url, tmp_path) as page:
+            await page.start("build a word counter")
+            await page.wait("document.body.dataset.status === 'completed'")
+            assert not await page.eval("document.getElementById('subagents-panel').hidden")
+            line = await page.eval("document.querySelector('#subagents li').innerText")
+            assert "tester" in line and "completed" in line and "2 requests" in line
+            output = await page.eval("document.getElementById('output').innerText")
+            assert "Done: Word Counter" in output and "Writing the tests." not in output
+            tools = await page.eval("[...document.querySelectorAll('#tools tr')].map(row => row.cells[1].textContent)")
+            assert "task" in tools and len(tools) == 15  # the main agent's calls
+            assert "/tests/test_core.py" in await page.eval("document.getElementById('files').innerText")
