@@ -38,6 +38,8 @@ class Listener(Protocol):
 
 
 _listener: ContextVar[Listener | None] = ContextVar("deep_tui_subagent_listener", default=None)
+_warned: set[int] = set()
+"""The toolsets the log was told about, once each (the hook is tried before every turn)."""
 
 
 class _Dispatch:
@@ -98,6 +100,9 @@ def _install(agent: Any) -> int:
                 continue
             seen.add(id(toolset))
             if not hasattr(toolset, HOOK) or not isinstance(getattr(toolset, COMPILED, None), dict):
+                if id(toolset) in _warned:
+                    continue
+                _warned.add(id(toolset))
                 log.warning(
                     "Subagents' own work is not shown: SubAgentToolset has no %s or %s here (%s); "
                     "their task calls still are.",

@@ -123,6 +123,7 @@ def one(events: list[Any], kind: str) -> Any:
 def assert_well_formed(events: list[Any]) -> None:
     """One order of the turn, every event as it would be saved, every subagent ended before the turn."""
     assert [e.seq for e in events] == list(range(len(events)))
+    assert all(b.t >= a.t for a, b in zip(events, events[1:], strict=False))
     assert all(parse_event(e.model_dump_json()) == e for e in events)
     started = [e.task_id for e in of_type(events, "subagent_started")]
     finished = [e.task_id for e in of_type(events, "subagent_finished")]
