@@ -536,10 +536,8 @@ class Session:
         """The run's usage, every subagent's added: pydantic-ai counts a subagent's run apart from its parent's."""
         if run is None or turn.main.closed:
             return
-        usage = _usage(run.usage)
-        for sub in turn.main.subagents.runs.values() if turn.main.subagents is not None else ():
-            if sub.usage is not None:
-                usage += _usage(sub.usage)
+        subs = turn.main.subagents.runs.values() if turn.main.subagents is not None else ()
+        usage = _usage(run.usage, *(sub.usage for sub in subs if sub.usage is not None))
         if usage != self._usage:
             self._usage = usage
             turn.emit_for_run(UsageUpdated, usage=usage)
@@ -712,14 +710,15 @@ def _todos_of(deps: Any) -> list[TodoItem]:
     ]
 
 
-def _usage(usage: Any) -> Usage:
-    cost = getattr(usage, "cost", None)
+def _usage(*usages: Any) -> Usage:
+    """pydantic-ai's run usages, summed as one (built once: a turn with many subagents sums on every result)."""
+    costs = [float(cost) for usage in usages if (cost := getattr(usage, "cost", None)) is not None]
     return Usage(
-        requests=usage.requests,
-        input_tokens=usage.input_tokens or 0,
-        output_tokens=usage.output_tokens or 0,
-        tool_calls=usage.tool_calls,
-        cost=float(cost) if cost is not None else None,
+        requests=sum(usage.requests for usage in usages),
+        input_tokens=sum(usage.input_tokens or 0 for usage in usages),
+        output_tokens=sum(usage.output_tokens or 0 for usage in usages),
+        tool_calls=sum(usage.tool_calls for usage in usages),
+        cost=sum(costs) if costs else None,
     )
 
 
