@@ -22,7 +22,7 @@ from pydantic_ai.exceptions import UserError
 from pydantic_ai.settings import ModelSettings
 from pydantic_deep import DeepAgentDeps, create_deep_agent
 
-from deep_tui.demo import demo_model
+from deep_tui.demo import demo_model, demo_subagents
 from deep_tui.runner import Session
 from deep_tui.spec import AgentSpec
 from deep_tui.stress import StressConfig, stress_model
@@ -49,9 +49,11 @@ class AgentError(Exception):
     """The agent asked for cannot be built or loaded; the message says why and what to do."""
 
 
-def build_deep_agent(model: Any, *, web: bool = False) -> Agent[DeepAgentDeps, Any]:
-    """A pydantic-deep agent with its real tools, on ``model``."""
-    return create_deep_agent(model=model, web_search=web, web_fetch=web, **QUIET_FEATURES)
+def build_deep_agent(
+    model: Any, *, web: bool = False, subagents: list[dict[str, Any]] | None = None
+) -> Agent[DeepAgentDeps, Any]:
+    """A pydantic-deep agent with its real tools, on ``model``, and ``subagents`` for its ``task`` tool."""
+    return create_deep_agent(model=model, web_search=web, web_fetch=web, subagents=subagents, **QUIET_FEATURES)
 
 
 def open_session(spec: AgentSpec) -> Session:
@@ -68,7 +70,7 @@ def open_session(spec: AgentSpec) -> Session:
         except ValueError as exc:
             raise AgentError(str(exc)) from None
         return Session(build_deep_agent(stress_model(config)), DeepAgentDeps(), name="stress", model_settings=settings)
-    agent = build_deep_agent(demo_model(spec.demo_speed))
+    agent = build_deep_agent(demo_model(spec.demo_speed), subagents=demo_subagents(spec.demo_speed))
     return Session(agent, DeepAgentDeps(), name="demo", model_settings=settings)
 
 

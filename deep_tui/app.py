@@ -365,6 +365,10 @@ class DeepTUI(App[None]):
         text: list[str] = []
         text_kind = "answer"
         for event in events:
+            if event.origin is not None and not isinstance(event, FilesChanged):
+                # A subagent's work stays out of the main agent's panes (its files are in the one workspace).
+                # The agents view and a subagent's rows under its task call are still to come.
+                continue
             if isinstance(event, (TextDelta, ThinkingDelta)):
                 kind = "answer" if isinstance(event, TextDelta) else "thinking"
                 if text and kind != text_kind:

@@ -6,7 +6,9 @@ a convincing session for any prompt: it plans todos, writes a small package
 the todos along, and streams a markdown answer token by token. Each response is
 chosen from the conversation so far, so a follow-up prompt in the same session
 continues the work instead of starting over, and a prompt after a cancel picks
-the first plan up where it stopped.
+the first plan up where it stopped. It hands the tests to a ``tester`` subagent
+(pydantic-deep's ``task`` tool), whose own scripted model, ``tester_model``,
+writes them in the same workspace.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,7 +175,7 @@ I built a small, tested package for **{topic.prompt}**.
 
 1. **Planned** the work as five todos and wrote the plan to `notes/plan.md`.
 2. **Wrote** `src/{topic.slug}/core.py` with an `Item` dataclass, `parse()` and `summarize()`.
-3. **Tested** it in `tests/test_core.py`: weights, blank lines and ordering.
+3. **Delegated** the tests to a `tester` subagent: `tests/test_core.py` covers weights, blank lines and ordering.
 4. **Reviewed** the parser: it crashed on blank lines, so I fixed it with a one-line edit.
 5. **Documented** usage in `README.md`.
 
@@ -281,8 +283,9 @@ def first_turn(topic: Topic) -> list[list[Part]]:
             ("tool", ("write_file", {"path": f"{src}/core.py", "content": core_module(topic)})),
         ],
         [
+            ("text", "I'll hand the tests to a tester subagent."),
             ("tool", _statuses(("t2", "completed"), ("t3", "in_progress"))),
-            ("tool", ("write_file", {"path": "/tests/test_core.py", "content": test_module(topic)})),
+            ("tool", ("task", {"description": tester_task(topic), "subagent_type": "tester"})),
         ],
         [
             ("text", "The tests expect blank lines to be skipped. Let me check the parser."),
@@ -304,6 +307,46 @@ def first_turn(topic: Topic) -> list[list[Part]]:
         ],
         [("tool", _statuses(("t5", "completed")))],
         [("text", answer(topic))],
+    ]
+
+
+TESTER = "tester"
+TESTER_PAUSE = 0.35
+"""The tester's pauses, as a share of the main agent's: a small model on a small job."""
+
+
+def tester_task(topic: Topic) -> str:
+    return (
+        f"Write pytest tests for /src/{topic.slug}/core.py (parse() and summarize(), an Item has a name and a "
+        "weight) in /tests/test_core.py: weights, blank lines, ordering."
+    )
+
+
+def tester_turn(task: str) -> list[list[Part]]:
+    """The tester subagent's responses to the task it was given."""
+    found = re.search(r"/src/(\w+)/core\.py", task)
+    slug = found.group(1) if found else "project"
+    topic = Topic(prompt=task, slug=slug, title=slug)
+    return [
+        [
+            ("think", "Three behaviours to pin down: weights, blank lines, ordering. One test each."),
+            ("text", "Writing the tests."),
+            ("tool", ("write_file", {"path": "/tests/test_core.py", "content": test_module(topic)})),
+        ],
+        [("text", "Wrote `/tests/test_core.py`: three tests, for weights, blank lines and ordering.")],
+    ]
+
+
+def demo_subagents(speed: float = 1.0) -> list[dict[str, Any]]:
+    """The demo's subagents, as pydantic-deep's ``subagents=`` takes them."""
+    return [
+        {
+            "name": TESTER,
+            "description": "Writes focused pytest tests for a module.",
+            "instructions": "You write small, focused pytest tests, one behaviour per test.",
+            "model": tester_model(speed),
+            "can_ask_questions": False,
+        }
     ]
 
 
@@ -441,12 +484,60 @@ def _chunks(text: str, parts: int = 16) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)]
 
 
-def demo_model(speed: float = 1.0) -> FunctionModel:
-    """The demo's model; ``speed`` divides every pause, 0 removes them."""
+Pause = Callable[[float], Awaitable[None]]
+
+
+def _pauses(speed: float) -> Pause:
+    """A pause of so many seconds at speed 1; ``speed`` divides it, 0 removes it."""
 
     async def pause(seconds: float) -> None:
         if speed > 0:
             await asyncio.sleep(seconds / speed)
+
+    return pause
+
+
+async def _play(response: list[Part], messages: list[ModelMessage], call_ids: str, pause: Pause) -> AsyncIterator[Any]:
+    """One response, streamed as a model streams it: thinking and text token by token, calls chunk by chunk."""
+    await pause(THINK_SECONDS)
+    for index, (kind, value) in enumerate(response):
+        if kind == "think":
+            for token in _tokens(value):
+                await pause(TOKEN_SECONDS / 2)
+                yield {1000 + index: DeltaThinkingPart(content=token)}
+        elif kind == "text":
+            for token in _tokens(value):
+                await pause(TOKEN_SECONDS)
+                yield token
+        else:
+            name, args = value(messages) if callable(value) else value
+            call_id = f"{call_ids}_{len(messages)}_{index}"
+            for n, chunk in enumerate(_chunks(json.dumps(args))):
+                await pause(ARGS_SECONDS)
+                yield {
+                    index: DeltaToolCall(
+                        name=name if n == 0 else None, json_args=chunk, tool_call_id=call_id if n == 0 else None
+                    )
+                }
+
+
+def tester_model(speed: float = 1.0) -> FunctionModel:
+    """The tester subagent's model: it plays ``tester_turn`` for the task in its prompt."""
+    pause = _pauses(speed / TESTER_PAUSE if speed > 0 else 0)
+
+    async def stream(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[Any]:
+        del info
+        script = tester_turn((_prompts(messages) or [""])[0])
+        step = min(_responses_since_prompt(messages), len(script) - 1)
+        async for piece in _play(script[step], messages, f"demo_t{step}", pause):
+            yield piece
+
+    return FunctionModel(stream_function=stream, model_name="demo-tester")
+
+
+def demo_model(speed: float = 1.0) -> FunctionModel:
+    """The demo's model; ``speed`` divides every pause, 0 removes them."""
+    pause = _pauses(speed)
 
     async def stream(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[Any]:
         del info
@@ -460,26 +551,8 @@ def demo_model(speed: float = 1.0) -> FunctionModel:
             script, tag = follow_up(Topic.of(prompts[-1])), "f"
             step = min(since_prompt, len(script) - 1)
             response = script[step]
-        response = _heeded(response, messages)
-        await pause(THINK_SECONDS)
-        for index, (kind, value) in enumerate(response):
-            if kind == "think":
-                for token in _tokens(value):
-                    await pause(TOKEN_SECONDS / 2)
-                    yield {1000 + index: DeltaThinkingPart(content=token)}
-            elif kind == "text":
-                for token in _tokens(value):
-                    await pause(TOKEN_SECONDS)
-                    yield token
-            else:
-                name, args = value(messages) if callable(value) else value
-                call_id = f"demo_{tag}{step}_{len(messages)}_{index}"  # the step lets a later turn resume
-                for n, chunk in enumerate(_chunks(json.dumps(args))):
-                    await pause(ARGS_SECONDS)
-                    yield {
-                        index: DeltaToolCall(
-                            name=name if n == 0 else None, json_args=chunk, tool_call_id=call_id if n == 0 else None
-                        )
-                    }
+        # The step in the call ids lets a later turn resume.
+        async for piece in _play(_heeded(response, messages), messages, f"demo_{tag}{step}", pause):
+            yield piece
 
     return FunctionModel(stream_function=stream, model_name="demo")

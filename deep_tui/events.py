@@ -19,6 +19,9 @@ ToolOutcome = Literal["success", "failed", "retried", "denied", "interrupted", "
 TodoStatus = Literal["pending", "in_progress", "completed", "blocked"]
 FileChangeKind = Literal["created", "modified", "deleted"]
 RunStatus = Literal["completed", "cancelled", "timeout", "failed"]
+SubagentMode = Literal["sync", "async"]
+"""A sync subagent's ``task`` call waits for it; an async one runs in the background (``wait_tasks`` collects it)."""
+SubagentStatus = Literal["completed", "failed", "cancelled"]
 MessageKind = Literal["steer", "follow_up"]
 """A steer reaches the model with its next request; a follow-up when the agent would otherwise stop."""
 
@@ -171,6 +174,7 @@ class FilesChanged(BaseEvent):
 class UsageUpdated(BaseEvent):
     type: Literal["usage_updated"] = "usage_updated"
     usage: Usage
+    """The run's so far, its subagents' included."""
 
 
 class MessageQueued(BaseEvent):
@@ -197,6 +201,40 @@ class MessageDelivered(BaseEvent):
     """The step of the ModelRequestNode whose request carried it."""
 
 
+class SubagentStarted(BaseEvent):
+    """A ``task`` call started a subagent; its own events follow with ``origin.task_id == task_id``.
+
+    ``origin`` is the subagent itself (as on all its events), so a view filtering one agent's events sees it.
+    """
+
+    type: Literal["subagent_started"] = "subagent_started"
+    task_id: str
+    name: str
+    description: str = ""
+    """What the ``task`` call asked of it."""
+    mode: SubagentMode = "sync"
+    parent: str | None = None
+    """The task id of the subagent whose ``task`` call started it; None for the main agent's."""
+    call_id: str = ""
+    """The ``task`` call that started it, among the events of ``parent`` (the main agent's when None)."""
+
+
+class SubagentFinished(BaseEvent):
+    """A subagent ended, however it ended; every ``subagent_started`` of a turn has one before ``run_finished``."""
+
+    type: Literal["subagent_finished"] = "subagent_finished"
+    task_id: str
+    name: str
+    status: SubagentStatus
+    preview: str = ""
+    """The start of its answer, capped at ``PREVIEW_LIMIT`` characters."""
+    error: str | None = None
+    """Why it failed or was cancelled, in a line."""
+    duration: float = 0.0
+    usage: Usage = Field(default_factory=Usage)
+    """Its own requests, tokens, calls and cost (not its subagents'); ``run_finished`` sums them all."""
+
+
 class RunFinished(BaseEvent):
     type: Literal["run_finished"] = "run_finished"
     status: RunStatus
@@ -204,6 +242,7 @@ class RunFinished(BaseEvent):
     error: str | None = None
     """One line saying what went wrong, for failed and timed-out runs."""
     usage: Usage = Field(default_factory=Usage)
+    """The whole run's: the main agent's and every subagent's."""
     duration: float = 0.0
 
 
@@ -219,10 +258,12 @@ Event = Annotated[
     | UsageUpdated
     | MessageQueued
     | MessageDelivered
+    | SubagentStarted
+    | SubagentFinished
     | RunFinished,
     Field(discriminator="type"),
 ]
-"""Any event. New kinds (approvals, subagent events) join this union."""
+"""Any event. New kinds (approvals) join this union."""
 
 PREVIEW_LIMIT = 2000
 """Characters of a tool result kept in its event; the full size is in ``size``."""

@@ -5,7 +5,9 @@
 - On a terminal, a Rich display in the spirit of the streaming doc's progress
   examples shows a spinner with the current node and tool, the streamed text
   (the answer rendered as markdown, block by block), the tool calls as they
-  finish, and a usage table at the end.
+  finish, a line per running subagent (its name, current tool and elapsed
+  time), and a usage table at the end. A subagent's own text and calls stay
+  off it: its line says what it does, and a line when it ends says how.
 - With stdout redirected, stdout carries the answer exactly as the model wrote
   it: no wrapping, no decoration. The display, warnings and logs go to stderr.
 
@@ -20,7 +22,9 @@ import contextlib
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import IO
 
 from rich.console import Console, Group, RenderableType
@@ -39,6 +43,8 @@ from deep_tui.events import (
     NodeEntered,
     RunFinished,
     RunStarted,
+    SubagentFinished,
+    SubagentStarted,
     TextDelta,
     ThinkingDelta,
     TodosChanged,
@@ -184,8 +190,18 @@ class AnswerOnly:
                 self.out.flush()
 
 
+@dataclass
+class _Running:
+    """A subagent on the display: its name, the call it is in and since when it runs."""
+
+    name: str
+    since: float
+    call_id: str = ""
+    tool: str = ""
+
+
 class LiveProgress:
-    """A spinner naming the node and tool, the streamed text, tool calls, then a usage table.
+    """A spinner naming the node and tool, the streamed text, tool calls, running subagents, then a usage table.
 
     The display is redrawn from the event loop, where the events are printed, not from Rich's own thread:
     a redraw racing a print moved the cursor by the wrong height and left old status lines on the screen.
@@ -205,6 +221,8 @@ class LiveProgress:
         self.step = 0
         self.node = ""
         self.running: dict[str, str] = {}
+        self.subagents: dict[str, _Running] = {}
+        """The running subagents by task id, in the order they started."""
 
     def __enter__(self) -> LiveProgress:
         self.live.__enter__()
@@ -218,11 +236,15 @@ class LiveProgress:
         self.live.__exit__(None, None, None)
 
     def _tick(self) -> None:
+        if self.subagents:  # their elapsed times move on
+            self.spinner.update(text=self._status())
         self.live.refresh()
         self.ticker = asyncio.get_running_loop().call_later(1 / REFRESH_PER_SECOND, self._tick)
 
     def show(self, event: Event) -> None:
-        if isinstance(event, RunStarted):
+        if event.origin is not None:
+            self._subagent(event)
+        elif isinstance(event, RunStarted):
             self.console.print(
                 Text.assemble(
                     ("deep-tui", "bold magenta"),
@@ -263,11 +285,42 @@ class LiveProgress:
             return
         self.spinner.update(text=self._status())
 
+    def _subagent(self, event: Event) -> None:
+        """A subagent's event: its line on the display, and a line printed when it ends."""
+        task_id = event.origin.task_id if event.origin else ""
+        if isinstance(event, SubagentStarted):
+            self.subagents[task_id] = _Running(visible(event.name), time.monotonic())
+        elif isinstance(event, SubagentFinished):
+            self.subagents.pop(task_id, None)
+            ok = event.status == "completed"
+            self._flush()
+            self.console.print(
+                Text.assemble(
+                    ("  ✓ " if ok else "  ✗ ", "green" if ok else "red"),
+                    ("subagent ", "dim"),
+                    (visible(event.name), "bold"),
+                    (f"  {event.status}", "green" if ok else "red"),
+                    (f"  {visible(event.error)[:120]}" if event.error else "", "red"),
+                    (f"  {event.duration:.1f} s · {event.usage.requests} requests", "dim"),
+                )
+            )
+        elif (running := self.subagents.get(task_id)) is not None:
+            if isinstance(event, ToolCallStarted):
+                running.call_id = event.call_id
+                running.tool = f"{visible(event.tool)} {key_argument(event.tool, event.args)}".strip()
+            elif isinstance(event, ToolCallFinished) and event.call_id == running.call_id:
+                running.call_id = running.tool = ""
+
     def _status(self) -> Text:
         tools = ", ".join(self.running.values())
         status = Text.assemble((f"[Step {self.step}] ", "bold blue"), (self.node or "starting", "blue"))
         if tools:
             status.append(f"  running {tools}"[:120], style="yellow")
+        now = time.monotonic()
+        for running in self.subagents.values():
+            status.append(f"\n  ↳ {running.name}", style="bold magenta")
+            status.append(f" · {running.tool or 'thinking'}"[:100], style="yellow" if running.tool else "dim")
+            status.append(f" · {now - running.since:.0f} s", style="dim")
         # Only the line being written: a live region that changes height mid-refresh leaves lines behind.
         line = self.partial.rstrip("\n").rpartition("\n")[2]
         if line:

@@ -51,6 +51,8 @@ from pydantic_ai.usage import UsageLimits
 from pydantic_ai_backends import StateBackend
 from pydantic_deep.features.message_queue import QueuedMessage, format_steering
 
+from deep_tui import subagents
+from deep_tui.delegations import Delegations, SubagentRun
 from deep_tui.events import (
     PREVIEW_LIMIT,
     TRACEBACK_LIMIT,
@@ -61,9 +63,12 @@ from deep_tui.events import (
     MessageQueued,
     NodeEntered,
     NodeName,
+    Origin,
     RunFinished,
     RunStarted,
     RunStatus,
+    SubagentFinished,
+    SubagentStatus,
     TextDelta,
     ThinkingDelta,
     TodoItem,
@@ -157,6 +162,10 @@ class _Turn:
 
     The answer and the thinking each stream through a ``StreamRedactor``; whatever one holds
     back is sent before any other event, so the order of events is the order things happened.
+
+    Each subagent writes to a ``child`` of the turn: its own calls, text streams and todos, its events tagged with
+    its origin, stamped in the one order of the turn. A subagent's event sends only its own held-back text first,
+    so one agent's text streaming beside another's is masked across its pieces as if it were alone.
     """
 
     sink: EventSink
@@ -170,6 +179,16 @@ class _Turn:
     text_parts: int = 0
     secrets: tuple[str, ...] = field(default_factory=secrets)
     last_yield: float = field(default_factory=time.perf_counter)
+    origin: Origin | None = None
+    root: _Turn | None = None
+    """The main agent's stream, for a subagent's; None for the main agent's own."""
+    deps: Any = None
+    """The deps of the agent writing here: its todos are reported."""
+    todos: tuple[TodoItem, ...] = ()
+    """Its todos as last reported."""
+    subagents: Delegations | None = None
+    closed: bool = False
+    """Set once ``run_finished`` is sent: a subagent stopping later sends nothing more."""
 
     def __post_init__(self) -> None:
         self.json_secrets = json_forms(self.secrets)
@@ -199,10 +218,27 @@ class _Turn:
         """``text`` as an event may carry it: secrets masked, JSON-safe."""
         return json_safe(redact(text, self.secrets))
 
+    @property
+    def main(self) -> _Turn:
+        return self.root or self
+
+    def child(self, origin: Origin) -> _Turn:
+        """The stream of a subagent of this turn."""
+        return _Turn(self.sink, started=self.started, secrets=self.secrets, origin=origin, root=self.main)
+
+    def emit_for_run(self, event_type: type[Event], **fields: Any) -> Event:
+        """An event of the whole run (no origin) sent from this stream: only this stream's held-back text goes first."""
+        for kind in self.streams:
+            self.flush(kind)
+        return self.main._stamp(event_type, **fields)
+
     def _stamp(self, event_type: type[Event], **fields: Any) -> Event:
+        if self.root is not None:
+            return self.root._stamp(event_type, origin=self.origin, **fields)
         event = event_type(seq=self.seq, t=round(self.elapsed(), 4), **fields)
-        self.seq += 1
-        self.sink(event)
+        if not self.closed:
+            self.seq += 1
+            self.sink(event)
         return event
 
     def elapsed(self) -> float:
@@ -250,10 +286,7 @@ class Session:
 
     def todos(self) -> list[TodoItem]:
         """The agent's todo list now (empty for agents without one)."""
-        return [
-            TodoItem(id=str(t.id), content=t.content, status=t.status, active_form=t.active_form or "")
-            for t in getattr(self.deps, "todos", None) or []
-        ]
+        return _todos_of(self.deps)
 
     def snapshot(self) -> Snapshot:
         """A copy of everything the session has made, safe to write from another thread."""
@@ -346,7 +379,11 @@ class Session:
         and re-raises; the history reached so far is kept.
         """
         self.turns += 1
-        turn = _Turn(sink)
+        turn = _Turn(sink, deps=self.deps, todos=self._todos)
+        turn.subagents = Delegations(
+            turn, translate=self._translate, node_done=lambda: self._report_usage(turn, self._run), ended=self._ended
+        )
+        subagents.install(self.agent)
         self._token = CancellationToken()
         run_id = uuid.uuid4().hex[:12]
         turn.emit(
@@ -360,6 +397,7 @@ class Session:
         )
         self._usage = Usage()
         run = None
+        listening = subagents.listen(turn.subagents)
         try:
             async with self.agent.iter(
                 prompt,
@@ -397,6 +435,7 @@ class Session:
                 turn, "failed", error=turn.clean(one_line(exc)), run=run, culprits=_functions_in(exc), cause=exc
             )
         finally:
+            subagents.stop_listening(listening)
             self._token = None
             self._run = self._turn = None
 
@@ -449,14 +488,49 @@ class Session:
             turn.calls[part.tool_call_id] = _Call(part.tool_name, turn.elapsed())
             turn.emit(ToolCallStarted, call_id=part.tool_call_id, tool=part.tool_name, args=_args(part, turn))
         elif isinstance(event, FunctionToolResultEvent):
+            if turn.main.subagents is not None:  # a sync task call's subagent ends before its call
+                turn.main.subagents.call_finished(turn.origin, event.part.tool_call_id)
             _emit_result(turn, event.part)
             self._report_workspace(turn, event.part.tool_call_id)
             self._report_usage(turn, run)
 
+    def _translate(self, event: Any, turn: _Turn) -> None:
+        """One of a subagent's stream events, translated as the main agent's are."""
+        if turn.main.closed:  # a subagent unwinding after its turn ended
+            return
+        if isinstance(event, (FunctionToolCallEvent, FunctionToolResultEvent)):
+            self._on_tool_event(event, turn, self._run)
+        else:
+            self._on_model_event(event, turn)
+
+    def _ended(
+        self, sub: SubagentRun, status: SubagentStatus, result: str, error: str | None, cause: BaseException | None
+    ) -> None:
+        """A subagent ended: close its calls still open, report its workspace, then its end and its own usage."""
+        turn = sub.stream
+        assert isinstance(turn, _Turn)
+        culprits = _functions_in(cause) if status == "failed" and cause is not None else frozenset()
+        _close_calls(turn, "cancelled" if status == "cancelled" else "interrupted", culprits, error, cause)
+        self._report_workspace(turn)
+        longest = len(turn.secrets[0]) if turn.secrets else 0
+        turn.emit(
+            SubagentFinished,
+            task_id=sub.origin.task_id,
+            name=sub.origin.name,
+            status=status,
+            preview=turn.clean(result[: PREVIEW_LIMIT + longest])[:PREVIEW_LIMIT],
+            error=turn.clean(" ".join(error.split())[:ERROR_LIMIT]) if error else None,
+            duration=round(turn.elapsed() - sub.started, 4),
+            usage=_usage(sub.usage) if sub.usage is not None else Usage(),
+        )
+        self._report_usage(turn, self._run)
+
     def _report_workspace(self, turn: _Turn, call_id: str | None = None) -> None:
-        todos = tuple(self.todos())
-        if todos != self._todos:
-            self._todos = todos
+        todos = tuple(_todos_of(turn.deps))
+        if todos != turn.todos:
+            turn.todos = todos
+            if turn.origin is None:
+                self._todos = todos
             shown = [
                 t.model_copy(update={"content": turn.clean(t.content), "active_form": turn.clean(t.active_form)})
                 for t in todos
@@ -468,10 +542,14 @@ class Session:
             turn.emit(FilesChanged, changes=changes, call_id=call_id)
 
     def _report_usage(self, turn: _Turn, run: Any) -> None:
-        usage = _usage(run.usage)
+        """The run's usage, every subagent's added: pydantic-ai counts a subagent's run apart from its parent's."""
+        if run is None or turn.main.closed:
+            return
+        subs = turn.main.subagents.runs.values() if turn.main.subagents is not None else ()
+        usage = _usage(run.usage, *(sub.usage for sub in subs if sub.usage is not None))
         if usage != self._usage:
             self._usage = usage
-            turn.emit(UsageUpdated, usage=usage)
+            turn.emit_for_run(UsageUpdated, usage=usage)
 
     def _finish(
         self,
@@ -484,22 +562,12 @@ class Session:
         culprits: frozenset[str] = frozenset(),
         cause: BaseException | None = None,
     ) -> RunFinished:
+        if turn.subagents is not None:
+            turn.subagents.close()
         # A call can finish in the same instant the turn is stopped: its result is in the history kept.
         for part in _results(self.history, set(turn.calls)):
             _emit_result(turn, part)
-        for call_id, call in turn.calls.items():
-            failed = call.tool in culprits
-            turn.emit(
-                ToolCallFinished,
-                call_id=call_id,
-                tool=call.tool,
-                outcome="failed" if failed else _UNFINISHED_OUTCOME[status],
-                preview=error or "" if failed else "",
-                size=len(error or "") if failed else 0,
-                duration=round(turn.elapsed() - call.started, 4),
-                traceback=_traceback(cause, turn) if failed and cause is not None else None,
-            )
-        turn.calls.clear()
+        _close_calls(turn, _UNFINISHED_OUTCOME[status], culprits, error, cause)
         self._report_workspace(turn)
         if run is not None:
             self._report_usage(turn, run)
@@ -511,8 +579,28 @@ class Session:
             usage=self._usage,
             duration=round(turn.elapsed(), 4),
         )
+        turn.closed = True
         assert isinstance(event, RunFinished)
         return event
+
+
+def _close_calls(
+    turn: _Turn, outcome: ToolOutcome, culprits: frozenset[str], error: str | None, cause: BaseException | None
+) -> None:
+    """Close the calls still open when their agent stops; one whose tool raised what stopped it is "failed"."""
+    for call_id, call in turn.calls.items():
+        failed = call.tool in culprits
+        turn.emit(
+            ToolCallFinished,
+            call_id=call_id,
+            tool=call.tool,
+            outcome="failed" if failed else outcome,
+            preview=error or "" if failed else "",
+            size=len(error or "") if failed else 0,
+            duration=round(turn.elapsed() - call.started, 4),
+            traceback=_traceback(cause, turn) if failed and cause is not None else None,
+        )
+    turn.calls.clear()
 
 
 def _emit_result(turn: _Turn, part: ToolReturnPart | RetryPromptPart) -> None:
@@ -625,14 +713,22 @@ def _text(output: Any) -> str:
     return output if isinstance(output, str) else _result_text(output)
 
 
-def _usage(usage: Any) -> Usage:
-    cost = getattr(usage, "cost", None)
+def _todos_of(deps: Any) -> list[TodoItem]:
+    return [
+        TodoItem(id=str(t.id), content=t.content, status=t.status, active_form=t.active_form or "")
+        for t in getattr(deps, "todos", None) or []
+    ]
+
+
+def _usage(*usages: Any) -> Usage:
+    """pydantic-ai's run usages, summed as one (built once: a turn with many subagents sums on every result)."""
+    costs = [float(cost) for usage in usages if (cost := getattr(usage, "cost", None)) is not None]
     return Usage(
-        requests=usage.requests,
-        input_tokens=usage.input_tokens or 0,
-        output_tokens=usage.output_tokens or 0,
-        tool_calls=usage.tool_calls,
-        cost=float(cost) if cost is not None else None,
+        requests=sum(usage.requests for usage in usages),
+        input_tokens=sum(usage.input_tokens or 0 for usage in usages),
+        output_tokens=sum(usage.output_tokens or 0 for usage in usages),
+        tool_calls=sum(usage.tool_calls for usage in usages),
+        cost=sum(costs) if costs else None,
     )
 
 

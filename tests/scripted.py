@@ -16,7 +16,8 @@ from deep_tui.agents import QUIET_FEATURES
 from deep_tui.runner import Session
 
 Step = Any
-"""A str streams as text; ("think", s) as thinking; ("tool", name, args) calls a tool;
+"""A str streams as text; ("think", s) as thinking; ("tool", name, args) calls a tool (args may be a function of
+the messages so far);
 ("sleep", seconds) pauses; ("raise", exc) fails the model request."""
 
 
@@ -41,9 +42,10 @@ def scripted_model(*responses: list[Step]) -> FunctionModel:
             elif step[0] == "think":
                 yield {500 + index: DeltaThinkingPart(content=step[1])}
             elif step[0] == "tool":
+                args = step[2](messages) if callable(step[2]) else step[2]
                 yield {
                     index: DeltaToolCall(
-                        name=step[1], json_args=json.dumps(step[2]), tool_call_id=f"c{len(messages)}_{index}"
+                        name=step[1], json_args=json.dumps(args), tool_call_id=f"c{len(messages)}_{index}"
                     )
                 }
             elif step[0] == "sleep":

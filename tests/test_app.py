@@ -69,13 +69,15 @@ async def test_the_demo_fills_every_pane_and_takes_a_second_prompt():
             "/tests/test_core.py",
         ]
         records = app.query_one(ToolCallLog).records
-        assert len(records) == 15 and all(r.status == "success" for r in records)
+        assert len(records) == 15 and all(r.status == "success" for r in records)  # the main agent's own calls
         assert {"write_todos", "write_file", "read_file", "hashline_edit"} <= {r.tool for r in records}
         output = shown(app.query_one(OutputView))
         assert "> build a word counter" in output and "Done: Word Counter" in output
         assert "A small package fits" in output  # the thinking, shown apart
+        assert "Writing the tests." not in output  # the tester subagent's text is not the main answer's
         usage = shown(app.query_one(UsageBar))
-        assert "10 requests" in usage and "15 tool calls" in usage and "1 turn in" in usage
+        # The main agent's 10 requests and 15 calls, and its tester subagent's 2 requests and 1 call.
+        assert "12 requests" in usage and "16 tool calls" in usage and "1 turn in" in usage
         assert "cost –" in usage  # a FunctionModel has no price
         first_turn = app.elapsed
         status = shown(app.query_one(StatusBar))

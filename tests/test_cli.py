@@ -66,6 +66,9 @@ def test_demo_is_the_default_and_prompt_can_come_from_stdin():
     events = events_of(done.stdout)
     assert events[0].agent == "demo" and events[0].prompt == "build a word counter"
     assert events[-1].status == "completed"
+    tester = [e for e in events if e.origin is not None]  # the demo's subagent, its events tagged
+    assert [e.type for e in tester if e.type.startswith("subagent")] == ["subagent_started", "subagent_finished"]
+    assert {e.origin.name for e in tester} == {"tester"} and "tool_call_finished" in {e.type for e in tester}
 
 
 def test_live_display_ends_with_a_usage_table():

@@ -172,6 +172,7 @@ def test_on_a_terminal_the_answer_is_rendered_markdown():
     assert "Done: Word Counter" in screen and "## Done" not in screen
     assert "Planned the work as five todos" in screen and "**Planned**" not in screen
     assert "tokens in" in screen
+    assert "✓ subagent tester  completed" in screen and "Writing the tests." not in screen
 
 
 def test_no_agent_escape_reaches_the_terminal():

@@ -39,6 +39,8 @@ async def test_demo_emits_every_event_kind_and_round_trips_as_json():
         "todos_changed",
         "files_changed",
         "usage_updated",
+        "subagent_started",
+        "subagent_finished",
         "run_finished",
     }
     assert [e.seq for e in events] == list(range(len(events)))
@@ -54,7 +56,8 @@ async def test_demo_emits_every_event_kind_and_round_trips_as_json():
     finished = events[-1]
     assert isinstance(finished, RunFinished) and finished.status == "completed"
     assert finished.output and finished.output in text_of(events)
-    assert finished.usage.requests == 10 and finished.usage.tool_calls == 15
+    # The main agent's 10 requests and 15 calls, and its tester subagent's 2 requests and 1 call.
+    assert finished.usage.requests == 12 and finished.usage.tool_calls == 16
 
 
 async def test_demo_plans_writes_reads_and_edits():
@@ -281,16 +284,17 @@ async def test_history_files_and_todos_carry_into_the_next_turn():
     assert len(todos) == 6 and todos[-1].content.startswith("Follow up") and todos[-1].status == "completed"
 
 
-@pytest.mark.parametrize("calls_started", [1, 3, 8, 12, 15, 16])
+@pytest.mark.parametrize("calls_started", [1, 3, 8, 12, 15, 17])
 async def test_the_demo_resumes_its_plan_after_a_cancel(calls_started):
-    """A prompt after a cancel finishes the plan, whatever step the cancel cut (16: during the answer)."""
+    """A prompt after a cancel finishes the plan, whatever step the cancel cut (8: in the tester subagent's call,
+    17: during the answer)."""
     session = open_session(AgentSpec(demo_speed=0))
     events: list = []
 
     def cut(event) -> None:
         events.append(event)
         answer_started = event.type == "text_delta" and "Done" in text_of(events)
-        if len(of_type(events, "tool_call_started")) == calls_started or (calls_started > 15 and answer_started):
+        if len(of_type(events, "tool_call_started")) == calls_started or (calls_started > 16 and answer_started):
             task.cancel()
 
     task = asyncio.create_task(session.run("build a word counter", cut))

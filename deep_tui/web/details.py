@@ -43,6 +43,8 @@ class RunNotes:
         self.results: dict[str, ToolCallFinished] = {}
 
     def add(self, event: Event) -> None:
+        if event.origin is not None:  # a subagent's text is not the answer, and its call ids are its own
+            return
         if isinstance(event, TextDelta):
             self._text_seqs.append(event.seq)
             self._texts.append(event.text)
