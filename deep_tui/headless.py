@@ -40,6 +40,7 @@ from deep_tui.events import (
     Event,
     FilesChanged,
     MessageDelivered,
+    MessageQueued,
     NodeEntered,
     RunFinished,
     RunStarted,
@@ -370,9 +371,20 @@ view(
     "headless progress (LiveProgress.show)",
     {
         **dict.fromkeys(
-            (RunStarted, TextDelta, ThinkingDelta, NodeEntered, ToolCallStarted, ToolCallFinished, RunFinished),
+            (
+                RunStarted,
+                TextDelta,
+                ThinkingDelta,
+                NodeEntered,
+                ToolCallStarted,
+                ToolCallFinished,
+                RunFinished,
+                MessageDelivered,
+                SubagentStarted,
+                SubagentFinished,
+            ),
             LiveProgress.show,
         ),
-        **dict.fromkeys((TodosChanged, FilesChanged, UsageUpdated), IGNORED),
+        **dict.fromkeys((TodosChanged, FilesChanged, UsageUpdated, MessageQueued), IGNORED),
     },
 )

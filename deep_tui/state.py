@@ -19,15 +19,19 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, overload
 
-from deep_tui.dispatch import view
+from deep_tui.dispatch import IGNORED, view
 from deep_tui.events import (
     Event,
     FileChangeKind,
     FilesChanged,
+    MessageDelivered,
+    MessageQueued,
     NodeEntered,
     RunFinished,
     RunStarted,
     RunStatus,
+    SubagentFinished,
+    SubagentStarted,
     TextDelta,
     ThinkingDelta,
     TodoItem,
@@ -248,6 +252,8 @@ class RunState:
     """Seconds the finished turns took."""
     running_calls: dict[str, int] = field(default_factory=dict)
     """Where each call still running is in ``calls``, by id."""
+    subagents: dict[str, str] = field(default_factory=dict)
+    """Each subagent's status (running, completed, failed, cancelled), by task id, in the order they started."""
 
     @property
     def usage(self) -> Usage | None:
@@ -280,7 +286,8 @@ class RunState:
         handler = FOLD.get(type(event))
         if handler is None:
             raise TypeError(f"the run state does not know events of type {type(event).__name__}")
-        handler(self, event)  # type: ignore[operator]  # the fold ignores no kind
+        if handler is not IGNORED and (event.origin is None or type(event) not in MAIN_AGENT_ONLY):
+            handler(self, event)  # type: ignore[operator]
         if self.status == "running":
             self.elapsed = event.t
         self.position += 1
@@ -295,6 +302,7 @@ class RunState:
             turns=list(self.turns),
             output=self.output.copy(),
             running_calls=dict(self.running_calls),
+            subagents=dict(self.subagents),
         )
 
 
@@ -413,6 +421,19 @@ def _run_finished(state: RunState, event: RunFinished) -> None:
         )
 
 
+def _message_delivered(state: RunState, event: MessageDelivered) -> None:
+    kind = "steer" if event.kind == "steer" else "follow-up"
+    state.output.add("note", f"↳ you ({kind}): {event.text}", _turn_number(state))
+
+
+def _subagent_started(state: RunState, event: SubagentStarted) -> None:
+    state.subagents[event.task_id] = "running"
+
+
+def _subagent_finished(state: RunState, event: SubagentFinished) -> None:
+    state.subagents[event.task_id] = event.status
+
+
 def _turn_number(state: RunState) -> int:
     return state.turns[-1].turn if state.turns else 0
 
@@ -430,6 +451,13 @@ FOLD = view(
         FilesChanged: _files_changed,
         UsageUpdated: _usage_updated,
         RunFinished: _run_finished,
+        MessageQueued: IGNORED,  # shown once delivered
+        MessageDelivered: _message_delivered,
+        SubagentStarted: _subagent_started,
+        SubagentFinished: _subagent_finished,
     },
 )
 """How the state takes each kind of event."""
+
+MAIN_AGENT_ONLY = frozenset({NodeEntered, TextDelta, ThinkingDelta, ToolCallStarted, ToolCallFinished, TodosChanged})
+"""Kinds whose subagent events do not change the main agent's state (files are shared: a subagent's count)."""

@@ -189,3 +189,38 @@ async def test_a_real_run_folds_into_the_files_and_calls_it_made():
     assert state.calls[0].started_at is not None
     assert state.turns[0].started_at is not None and abs(state.calls[0].started_at - state.turns[0].started_at) < 60
     assert state.output[-1] == OutputBlock("answer", "done", 1)
+
+
+def test_a_subagents_work_stays_out_of_the_main_agents_state_but_its_files_and_status_count():
+    from deep_tui.events import (
+        FileChange,
+        FilesChanged,
+        MessageDelivered,
+        Origin,
+        SubagentFinished,
+        SubagentStarted,
+        TodoItem,
+        TodosChanged,
+        ToolCallStarted,
+    )
+
+    tester = Origin(task_id="t1", name="tester")
+    events = [
+        RunStarted(run_id="r", session_id="s", turn=1, prompt="go", agent="demo"),
+        ToolCallStarted(call_id="task1", tool="task", args={}),
+        SubagentStarted(origin=tester, task_id="t1", name="tester", description="d", mode="sync", call_id="task1"),
+        TextDelta(origin=tester, text="child text"),
+        ToolCallStarted(origin=tester, call_id="c1", tool="write_file", args={"path": "/t.py"}),
+        TodosChanged(origin=tester, todos=[TodoItem(id="x", content="child todo", status="pending")]),
+        FilesChanged(origin=tester, changes=[FileChange(path="/t.py", change="created", size=3)]),
+        SubagentFinished(origin=tester, task_id="t1", name="tester", status="completed"),
+        MessageDelivered(message_id="m1", kind="steer", text="shorter please", step=4),
+        TextDelta(text="main text"),
+    ]
+    state = fold(events)
+    assert [call.call_id for call in state.calls] == ["task1"]
+    assert state.todos == ()
+    assert "/t.py" in state.files
+    assert state.subagents == {"t1": "completed"}
+    text = " ".join(block.text for block in state.output)
+    assert "child text" not in text and "main text" in text and "↳ you (steer): shorter please" in text
