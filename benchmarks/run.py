@@ -240,6 +240,7 @@ async def search_keys(calls: int, chars: int, rounds: int) -> dict[str, Any]:
             await pilot.pause()
             if pane != "prompt":
                 opened[pane] = await key("slash", "/", lambda: getattr(app.focused, "id", "") == "search-input")
+                await pilot.pause()  # the footer redraws after the focus moved: not a part of the first key
             field = app.focused if pane != "prompt" else app.query_one("#prompt", Input)  # the pane's search bar
             searched = widget if pane != "prompt" else None
             for _ in range(rounds):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Hashable
+from functools import partial
 from typing import ClassVar
 
 from rich.style import Style
@@ -197,6 +198,7 @@ class LineView(ScrollView):
             else:
                 assert self.parent is not None
                 await self.parent.mount(bar, after=self)
+            self.watch(bar.field, "value", partial(self._typed, bar), init=False)
         if self._bar is not None and self._bar is not bar:
             self._bar.close()
         self._bar = bar
@@ -264,13 +266,13 @@ class LineView(ScrollView):
         if subtitle != (self.border_subtitle or ""):  # setting it repaints the whole view
             self.border_subtitle = subtitle
 
-    def on_search_bar_changed(self, event: SearchBar.Changed) -> None:
-        if event.purpose != "search":
+    def _typed(self, bar: SearchBar, value: str) -> None:
+        """Find ``value`` as it is typed into the search bar."""
+        if not bar.is_open or bar.purpose != "search":
             return
-        event.stop()
         search = self.search
         before = self._marked_lines()
-        search.set_query(event.value)
+        search.set_query(value)
         if search.query and (line := search.next_after(self._search_from, inclusive=True)) is not None:
             self._go_to(line)
         self._repaint(before)
