@@ -426,12 +426,34 @@ async def rss(stress: str | None) -> dict[str, Any]:
     return {"rss_mb": result["rss_mb"], "seconds": result["seconds"], "rows": result["rows"]}
 
 
+async def terminal_text(chars: int) -> dict[str, Any]:
+    """``visible`` on text with no controls and on text with one in eight, beside a plain ``str.translate`` of the
+    same table (what the docs suggest, and slow as soon as the text is not ASCII). Best of five."""
+    import timeit
+
+    from deep_tui.terminal_text import PICTURES, visible
+
+    table = str.maketrans(PICTURES)
+    texts = {
+        "clean": ("Plain prose — with ünïcode ✓ and code,\n\tindented.\n" * (chars // 40 + 1))[:chars],
+        "hostile": ("text \x1b[2J \x1b]0;t\x07 \x9b2J\n" * (chars // 24 + 1))[:chars],
+    }
+    return {
+        name: {
+            "ours": min(timeit.repeat(lambda text=text: visible(text), number=1, repeat=5)),
+            "translate": min(timeit.repeat(lambda text=text: text.translate(table), number=1, repeat=5)),
+        }
+        for name, text in texts.items()
+    }
+
+
 CHILDREN: dict[str, Callable[..., Any]] = {
     "raw_run": raw_run,
     "dashboard_run": dashboard_run,
     "headless_run": headless_run,
     "idle_keys": idle_keys,
     "output_throughput": output_throughput,
+    "terminal_text": terminal_text,
     "search_keys": search_keys,
     "cancels": cancels,
     "rss": rss,
@@ -629,6 +651,15 @@ def measure(size: Sizes) -> list[Row]:
     peak = run_child("rss", stress=size.big)
     rows.append(Row(f"peak RSS, {peak['rows']:,} calls, {size.big_label}", peak["rss_mb"], "MB", "bare Textual app",
                     bare_rss, "≤ 250 MB", peak["rss_mb"] <= 250))  # fmt: skip
+
+    say("terminal text…")
+    shown = run_child("terminal_text", chars=1_000_000)
+    # Clean text is the path of every streamed delta; hostile text is the rare case, shown without a budget.
+    for label, kind, budget in (("no controls", "clean", 0.05), ("one control in eight", "hostile", None)):
+        ours = shown[kind]["ours"]
+        rows.append(Row(f"agent text made terminal-safe, 1 MB, {label}", ours, "s", "str.translate, same table",
+                        shown[kind]["translate"], f"≤ {budget * 1000:.0f} ms" if budget else "–",
+                        ours <= budget if budget else None))  # fmt: skip
     return rows
 
 

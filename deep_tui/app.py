@@ -13,13 +13,13 @@ import contextlib
 import os
 import signal
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Size
 from textual.logging import TextualHandler
 from textual.reactive import var
 from textual.screen import Screen
@@ -28,17 +28,20 @@ from textual.widget import Widget
 from textual.widgets import Button, Footer, Input
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
+from deep_tui import config
 from deep_tui.format import duration
 from deep_tui.messages import AgentEvents
 from deep_tui.quiet import quiet_libraries
+from deep_tui.redact import redact
 from deep_tui.signals import ending_on_signals
 from deep_tui.spec import AgentSpec
+from deep_tui.terminal_text import visible
 from deep_tui.widgets import FileTree, OutputView, StatusBar, TodoList, ToolCallLog, UsageBar
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from deep_tui.events import Event, RunFinished, Usage
+    from deep_tui.events import Event, MessageKind, RunFinished, Usage
     from deep_tui.runner import Session
     from deep_tui.sessions import SessionRecorder
 
@@ -58,6 +61,13 @@ FRAMES_PER_SECOND = 12
 run costs ~8 ms of the loop the agent runs on (see docs/performance.md)."""
 
 PANES = {"todos": "Todos", "files": "Files", "output": "Output", "calls": "Tool calls"}
+
+IDLE_PLACEHOLDER = "Ask the agent… (Enter to run)"
+RUNNING_PLACEHOLDER = "Enter steers the running agent · ^f queues a follow-up"
+
+
+class UnknownTheme(ValueError):
+    """A theme name Textual does not know; the message lists those it does."""
 
 
 def _open_session(spec: AgentSpec) -> tuple[Session, SessionRecorder | None] | str:
@@ -88,7 +98,9 @@ class DeepTUI(App[None]):
     AUTO_FOCUS = None  # the prompt takes the focus just after the first frame (see _mount_rest)
     ALLOW_IN_MAXIMIZED_VIEW = "Footer, SearchBar"  # a pane shown full screen keeps its search bar
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel_run", "Cancel", tooltip="Stop the running turn at once"),
+        # First, so that the footer shows it however narrow; ``?`` types into the prompt, where F1 still works.
+        Binding("question_mark,f1", "help", "Help", tooltip="Every key of the focused pane and of the app"),
+        Binding("escape", "escape", "Cancel", tooltip="Stop the running turn at once (or close the Keys panel)"),
         Binding("ctrl+q", "quit", "Quit", tooltip="Cancel any run and quit", priority=True),
         Binding("ctrl+t", "focus_pane('todos')", "Todos", tooltip="Focus the todo list"),
         Binding("ctrl+b", "focus_pane('files')", "Files", tooltip="Focus the file tree"),
@@ -96,6 +108,8 @@ class DeepTUI(App[None]):
         Binding("ctrl+l", "focus_pane('calls')", "Calls", tooltip="Focus the tool-call log"),
         Binding("ctrl+n", "focus_pane('prompt')", "Prompt", tooltip="Focus the prompt"),
         Binding("ctrl+y", "copy_answer", "Copy", tooltip="Copy the last answer to the clipboard"),
+        Binding("f2,ctrl+backslash", "toggle_side", "Side", tooltip="Show or hide the todos and files (kept)"),
+        Binding("ctrl+f", "follow_up", "Follow-up", tooltip="Send the prompt to the agent for when it would stop"),
     ]
 
     # ``var``, not ``reactive``: a reactive on the App repaints the whole screen when it changes;
@@ -109,8 +123,19 @@ class DeepTUI(App[None]):
     """Seconds spent running turns, the one running included: the usage line's time."""
     usage: var[Usage | None] = var(None)
 
-    def __init__(self, spec: AgentSpec, *, prompt: str | None = None, timeout: float | None = None) -> None:
+    def __init__(
+        self, spec: AgentSpec, *, prompt: str | None = None, timeout: float | None = None, theme: str | None = None
+    ) -> None:
+        """``theme`` is for this run only (an unknown one raises ``UnknownTheme``); one picked in the app is kept."""
         super().__init__()
+        self.preferences, self._config_problems = config.load()
+        if theme is not None and theme not in self.available_themes:
+            raise UnknownTheme(f"unknown theme {theme!r}: choose one of {', '.join(sorted(self.available_themes))}")
+        theme = theme or self.preferences.theme
+        if theme in self.available_themes:
+            self.theme = theme
+        elif theme is not None:
+            self._config_problems.append(f"{config.config_path()}: unknown theme {theme!r} (the palette lists them)")
         self.spec = spec
         self.timeout = timeout
         self.session: Session | None = None
@@ -118,6 +143,11 @@ class DeepTUI(App[None]):
         self.startup_error: str | None = None
         """Why the agent could not be loaded; the command line prints it after the app exits."""
         self._queued = prompt
+        """A prompt that runs as the next turn as soon as the agent is loaded or the running turn ends."""
+        self._offered: str | None = None
+        """A prompt the running turn could not take, which a second Enter runs as the next turn."""
+        self._undelivered: dict[str, str] = {}
+        """Messages sent into the running turn that the model has not read yet, as typed, by id."""
         self._batch: list[Event] = []
         self._batch_timer: Timer | None = None
         self._batch_sent = 0.0
@@ -148,7 +178,7 @@ class DeepTUI(App[None]):
                 yield self._titled(OutputView(id="output"), "output", "^o")
                 yield self._titled(ToolCallLog(id="calls"), "calls", "^l")
         with Horizontal(id="prompt-row"):
-            yield Input(placeholder="Ask the agent… (Enter to run)", id="prompt")
+            yield Input(placeholder=IDLE_PLACEHOLDER, id="prompt")
         yield UsageBar(id="usage").data_bind(usage=DeepTUI.usage, turns=DeepTUI.turns, elapsed=DeepTUI.session_time)
         yield Footer()
 
@@ -158,11 +188,15 @@ class DeepTUI(App[None]):
         return widget
 
     def on_mount(self) -> None:
-        self.watch(self.screen, "maximized", self._fit, init=False)  # a pane back from full screen may not fit
+        # A pane back from full screen may not fit.
+        self.watch(self.screen, "maximized", lambda: self._fit(self.size), init=False)
         self.query_one(StatusBar).agent = self.spec.label
         self.query_one(TodoList).show([])
         self.set_interval(0.5, self._tick)
         self.call_after_refresh(self._mount_rest)
+        self.watch(self, "theme", lambda theme: self._keep(theme=theme), init=False)
+        for problem in self._config_problems:
+            self.notify(problem, title="Preferences", severity="warning", timeout=15)
 
     def _mount_rest(self) -> None:
         """After the first frame: the two widgets slowest to set up (a Tree ~25 ms, a Button ~18 ms),
@@ -173,18 +207,27 @@ class DeepTUI(App[None]):
             self.query_one("#prompt", Input).focus()
         self._load()
 
-    def on_resize(self) -> None:
-        self._fit()
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size)  # not ``self.size``: it changes after this handler, in the App's own
 
-    def _fit(self, *_: object) -> None:
+    def _fit(self, size: Size) -> None:
         """Small terminals keep the output and the prompt: the left column and the tool calls give way,
         unless the pane is the one shown full screen (a hidden widget cannot be maximized).
 
         Toggled here rather than with breakpoint classes, which restyle every widget at startup.
         """
         calls = self.query_one("#calls")
-        self.query_one("#side").display = self.size.width >= NARROW
-        calls.display = self.size.height >= SHORT or self.screen.maximized is calls
+        self.query_one("#side").display = size.width >= NARROW and self.preferences.side_column
+        calls.display = size.height >= SHORT or self.screen.maximized is calls
+        self.call_after_refresh(self._focus_shown)
+
+    def _focus_shown(self) -> None:
+        """Keys typed into a pane that was just hidden would go nowhere visible: the prompt takes them."""
+        focused, maximized = self.focused, self.screen.maximized
+        if focused is None or (maximized is not None and maximized in focused.ancestors_with_self):
+            return
+        if not all(node.display for node in focused.ancestors_with_self if node is not self):
+            self.query_one("#prompt", Input).focus()
 
     # Loading the agent ----------------------------------------------------------------------
 
@@ -197,6 +240,10 @@ class DeepTUI(App[None]):
             self.exit(return_code=2)
             return
         self.session, self.recorder = opened
+        if self.recorder is not None:  # notify is thread-safe: the recorder reports from its writer thread
+            self.recorder.on_error = lambda problem: self.notify(
+                problem, title="Not saved", severity="error", timeout=30, markup=False
+            )
         self.status = "idle"
         if self._queued:
             prompt, self._queued = self._queued, None
@@ -215,7 +262,7 @@ class DeepTUI(App[None]):
             self.notify("Type a prompt first.", severity="warning")
             return
         if self.running:
-            self.notify("A turn is running: wait for it, or press Escape to cancel it.", severity="warning")
+            self._send(prompt, "steer")
             return
         event.input.clear()
         if self.session is None:
@@ -228,7 +275,38 @@ class DeepTUI(App[None]):
         self.status, self.node, self.step, self.elapsed = "running", "", 0, 0.0
         self._run_started = time.monotonic()
         self.query_one("#cancel", Button).disabled = False
+        self.query_one("#prompt", Input).placeholder = RUNNING_PLACEHOLDER
         self._run_turn(prompt)
+
+    async def action_follow_up(self) -> None:
+        prompt_input = self.query_one("#prompt", Input)
+        prompt = prompt_input.value.strip()
+        if not prompt:
+            self.notify("Type the follow-up in the prompt first.", severity="warning")
+        elif self.running:
+            self._send(prompt, "follow_up")
+        else:  # nothing runs: the follow-up is simply the next prompt
+            await prompt_input.action_submit()
+
+    def _send(self, prompt: str, kind: MessageKind) -> None:
+        """Send a prompt into the running turn; one it cannot take is offered to run as the next turn."""
+        prompt_input = self.query_one("#prompt", Input)
+        session = self.session if self.status == "running" else None
+        sent = session and (session.steer(prompt) if kind == "steer" else session.follow_up(prompt))
+        if sent:
+            self._undelivered[sent] = prompt
+            prompt_input.clear()
+        elif self._offered == prompt:
+            self._queued, self._offered = prompt, None
+            prompt_input.clear()
+            self.notify(f"Runs as the next turn when this one ends: {prompt[:80]}")
+        else:
+            self._offered = prompt
+            why = "is being cancelled" if self.status == "cancelling" else "cannot take a message now"
+            self.notify(
+                f"The running turn {why}. Press Enter again to run the prompt as the next turn.",
+                severity="warning",
+            )
 
     @work(group="agent", exclusive=True, exit_on_error=False)
     async def _run_turn(self, prompt: str) -> None:
@@ -269,6 +347,8 @@ class DeepTUI(App[None]):
         # Imported here, not at the top: pydantic's models cost ~80 ms before the first frame.
         from deep_tui.events import (
             FilesChanged,
+            MessageDelivered,
+            MessageQueued,
             NodeEntered,
             RunFinished,
             RunStarted,
@@ -305,11 +385,20 @@ class DeepTUI(App[None]):
             elif isinstance(event, ToolCallStarted):
                 calls.call_started(event.call_id, event.tool, event.args)
             elif isinstance(event, ToolCallFinished):
-                calls.call_finished(event.call_id, event.outcome, event.duration, event.preview, event.size)
+                calls.call_finished(
+                    event.call_id, event.outcome, event.duration, event.preview, event.size, event.traceback
+                )
             elif isinstance(event, TodosChanged):
                 self.query_one(TodoList).show(event.todos)
             elif isinstance(event, FilesChanged):
                 self.query_one(FileTree).apply(event.changes)
+            elif isinstance(event, MessageQueued):
+                # Noted here, not in the output: a line there would cut the answer streaming around it.
+                when = "before its next step" if event.kind == "steer" else "when it would stop"
+                self.notify(f"The agent reads it {when}: {event.text[:80]}", title="Message queued")
+            elif isinstance(event, MessageDelivered):
+                self._undelivered.pop(event.message_id, None)
+                output.add_message(event.text, event.kind)
             elif isinstance(event, UsageUpdated):
                 self.usage = event.usage if self._session_usage is None else self._session_usage + event.usage
             elif isinstance(event, RunFinished):
@@ -329,6 +418,7 @@ class DeepTUI(App[None]):
             output.add_error(f"{event.status}: {event.error}")
         elif event.status == "cancelled":
             output.add_note(f"■ cancelled after {duration(event.duration)}")
+        self._return_undelivered()
         self.query_one(FileTree).flush()
         self._session_usage = event.usage if self._session_usage is None else self._session_usage + event.usage
         self.usage = self._session_usage
@@ -336,8 +426,25 @@ class DeepTUI(App[None]):
         self._time_before += event.duration
         self.session_time = self._time_before
         self.query_one("#cancel", Button).disabled = True
+        self.query_one("#prompt", Input).placeholder = IDLE_PLACEHOLDER
         if not self.screen.is_modal:
             self.query_one("#prompt", Input).focus()
+        self._offered = None
+        if self._queued and self.session is not None:
+            prompt, self._queued = self._queued, None
+            self.call_later(self._start, prompt)
+
+    def _return_undelivered(self) -> None:
+        """Messages the turn ended before reading are said so, and put back in an empty prompt to send again."""
+        if not self._undelivered:
+            return
+        texts, self._undelivered = list(self._undelivered.values()), {}
+        output = self.query_one(OutputView)
+        for text in texts:
+            output.add_note(f"✗ not delivered, the turn ended first: {redact(text)}")
+        prompt_input = self.query_one("#prompt", Input)
+        if not prompt_input.value:
+            prompt_input.value = " ".join(texts)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A worker that died outside the runner's own handling still ends the turn visibly."""
@@ -354,6 +461,13 @@ class DeepTUI(App[None]):
 
     # Actions -------------------------------------------------------------------------------------
 
+    def action_escape(self) -> None:
+        """Escape closes the Keys panel first, as it brings back a pane shown full screen; then it cancels."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_cancel_run()
+
     def action_cancel_run(self) -> None:
         if not self.running:
             return
@@ -364,12 +478,12 @@ class DeepTUI(App[None]):
     def _cancel_pressed(self) -> None:
         self.action_cancel_run()
 
-    def close_session(self) -> Path | None:
-        """Save the session one last time and finish writing it; where it is, if it was kept."""
-        if self.recorder is None:
-            return None
-        path, self.recorder = self.recorder.close(), None
-        return path
+    def close_session(self) -> SessionRecorder | None:
+        """Save the session one last time and finish writing it; its recorder (where and how it went), if kept."""
+        recorder, self.recorder = self.recorder, None
+        if recorder is not None:
+            recorder.close()
+        return recorder
 
     async def _stop_run(self, within: float | None = None) -> None:
         """Cancel the running turn and wait (up to ``within`` seconds) until it has recorded that it was."""
@@ -381,6 +495,20 @@ class DeepTUI(App[None]):
         """Cancel the running turn, let it record that it was cancelled, then quit (the command line saves)."""
         await self._stop_run()
         self.exit()
+
+    def action_toggle_side(self) -> None:
+        """Show or hide the todos and files column, and keep the choice for the next run."""
+        self.preferences.side_column = not self.preferences.side_column
+        self._fit(self.size)
+        self._keep(side_column=self.preferences.side_column)
+        if self.preferences.side_column and self.size.width < NARROW:
+            self.notify(f"The side column shows from {NARROW} columns on; ^t and ^b show its panes full screen.")
+
+    def _keep(self, **changes: config.Value) -> None:
+        try:
+            config.save(changes)
+        except config.ConfigError as exc:
+            self.notify(f"Not kept for the next run: {exc}", title="Preferences", severity="warning", timeout=15)
 
     def action_focus_pane(self, pane: str) -> None:
         """Focus a pane; one the terminal is too small to show fills the screen until Escape."""
@@ -402,6 +530,13 @@ class DeepTUI(App[None]):
         self.close_session()
         os._exit(128 + signal.SIGHUP)
 
+    def action_help(self) -> None:
+        from deep_tui.screens.help import Help, key_sections
+
+        titles = {**PANES, "prompt": "Prompt"}
+        pane = titles.get(self.focused.id or "") if self.focused is not None else None
+        self.push_screen(Help(key_sections(self.screen, pane)))
+
     def action_copy_answer(self) -> None:
         answer = self._last_output if not self.running else self.query_one(OutputView).answer_text()
         if answer:
@@ -416,7 +551,7 @@ class DeepTUI(App[None]):
 
         files = self.session.files if self.session else None
         if files is None or not files.is_file(event.path):
-            self.notify(f"{event.path} no longer exists.", severity="warning")
+            self.notify(f"{visible(event.path)} no longer exists.", severity="warning", markup=False)
             return
         self.push_screen(FileViewer(event.path, files.read_bytes(event.path), files.previous.get(event.path)))
 
@@ -429,8 +564,12 @@ class DeepTUI(App[None]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        yield SystemCommand("Help", "Every key of the focused pane and of the app (? or F1)", self.action_help)
         if self.running:
             yield SystemCommand("Cancel the run", "Stop the running turn at once", self.action_cancel_run)
+            yield SystemCommand(
+                "Send the prompt as a follow-up", "The agent gets it when it would stop", self.action_follow_up
+            )
         yield SystemCommand("Copy the last answer", "Copy the answer's markdown", self.action_copy_answer)
         for pane, title in PANES.items():
             yield SystemCommand(
@@ -439,3 +578,6 @@ class DeepTUI(App[None]):
                 lambda pane=pane: self.action_focus_pane(pane),
             )
         yield SystemCommand("Focus the prompt", "Type the next message", lambda: self.action_focus_pane("prompt"))
+        yield SystemCommand(
+            "Show or hide the side column", "The todos and files; kept for the next run (F2)", self.action_toggle_side
+        )

@@ -13,9 +13,12 @@ import socket
 import sys
 import threading
 from collections.abc import Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deep_tui.spec import AgentSpec
+
+if TYPE_CHECKING:
+    from deep_tui.sessions import SessionRecorder
 
 USAGE_ERROR = 2
 COMMANDS = ("run", "serve")
@@ -38,6 +41,12 @@ def _count(text: str) -> int:
     return int(text)
 
 
+def _at_least_one(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number, 1 or more, got {text!r}")
+    return int(text)
+
+
 def _speed(text: str) -> float:
     try:
         value = float(text)
@@ -46,6 +55,23 @@ def _speed(text: str) -> float:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 (no delays) or more, got {text}")
     return value
+
+
+class _Version(argparse.Action):
+    """``--version``, read from the package's metadata only when asked for (it costs an import at every start)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **_: object) -> None:
+        super().__init__(option_strings, dest=argparse.SUPPRESS, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("deep-tui")
+        except PackageNotFoundError:
+            found = "(not installed: no version)"
+        print(f"deep-tui {found}")
+        parser.exit()
 
 
 def _agent_options(parser: argparse.ArgumentParser) -> None:
@@ -96,6 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
         "Commands: run (headless), serve (web).",
     )
     parser.add_argument("prompt", nargs="?", help="start a run with this prompt at once")
+    parser.add_argument("--version", action=_Version)
+    parser.add_argument(
+        "--theme", metavar="NAME", help="the dashboard's colours for this run, e.g. nord (one picked in it is kept)"
+    )
     _agent_options(parser)
     return parser
 
@@ -140,7 +170,25 @@ def build_serve_parser() -> argparse.ArgumentParser:
         f"(default: ${TOKEN_ENV})",
     )
     parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests for this host name, e.g. the name a proxy or other machines use "
+        "(the listening address, and localhost on loopback, always are); may be repeated",
+    )
+    parser.add_argument(
+        "--max-runs", type=_at_least_one, default=8, metavar="N", help="runs going at once; more get 429 (default 8)"
+    )
+    parser.add_argument(
         "--tui", action="store_true", help="serve the dashboard itself, one process per browser tab (textual-serve)"
+    )
+    parser.add_argument(
+        "--max-sessions",
+        type=_at_least_one,
+        default=4,
+        metavar="N",
+        help="with --tui, dashboards open at once, each a process of its own; more are refused (default 4)",
     )
     _agent_options(parser)
     return parser
@@ -203,7 +251,9 @@ def _run(options: argparse.Namespace) -> int:
     from deep_tui.headless import event_stdout, run_headless
     from deep_tui.sessions import SessionRecorder
 
-    with event_stdout() if options.json else contextlib.nullcontext(sys.stdout) as out:
+    # Redirected, stdout is the run's output alone (events or the answer); on a terminal it shows the live display.
+    own_stdout = options.json or not sys.stdout.isatty()
+    with event_stdout() if own_stdout else contextlib.nullcontext(sys.stdout) as out:
         try:
             session = open_session(_spec(options))
         except AgentError as exc:
@@ -211,7 +261,8 @@ def _run(options: argparse.Namespace) -> int:
         recorder = SessionRecorder(session) if options.save else None
         code = asyncio.run(run_headless(session, prompt, out, recorder, as_json=options.json, timeout=options.timeout))
     if recorder is not None:
-        _saved(recorder.close())
+        recorder.close()
+    _saved(recorder)
     return code
 
 
@@ -252,7 +303,7 @@ def _serve(options: argparse.Namespace) -> int:
 
 
 def _start_server(options: argparse.Namespace) -> int:
-    from deep_tui.web.auth import is_loopback
+    from deep_tui.web.auth import Access, is_loopback
 
     if options.token is not None and not options.token.strip():
         return fail('the token is empty: choose a long random one, e.g. --token "$(openssl rand -hex 16)"')
@@ -283,6 +334,7 @@ def _start_server(options: argparse.Namespace) -> int:
     from deep_tui.agents import AgentError, open_session
 
     spec = _spec(options)
+    access = Access.of(options.host, options.allow_host)
     try:
         open_session(spec)  # once, so a bad agent fails here and not in every run or browser tab
     except AgentError as exc:
@@ -290,18 +342,47 @@ def _start_server(options: argparse.Namespace) -> int:
     if options.tui:
         import shlex
 
-        serve_dashboard(shlex.join(_dashboard_argv(options)), host=options.host, port=options.port, token=options.token)
+        command = shlex.join(_dashboard_argv(options))
+        serve_dashboard(command, port=options.port, token=options.token, access=access, sessions=options.max_sessions)
     else:
-        serve(create_app(spec, token=options.token, timeout=options.timeout), options.host, options.port)
+        app = create_app(spec, token=options.token, timeout=options.timeout, access=access, max_runs=options.max_runs)
+        serve(app, options.host, options.port)
     return 0
+
+
+def _not_a_terminal() -> str | None:
+    """The standard stream that is not a terminal, if one is not: the dashboard reads keys from stdin and draws
+    on stderr, and with stdout redirected the user asked for output it never writes there.
+
+    A driver named in ``TEXTUAL_DRIVER`` (textual-serve's web driver, for ``serve --tui``) needs none of them.
+    """
+    if os.environ.get("TEXTUAL_DRIVER"):
+        return None
+    for name in ("stdin", "stdout", "stderr"):
+        stream = getattr(sys, name)
+        try:
+            if stream is None or not stream.isatty():
+                return name
+        except ValueError:  # closed
+            return name
+    return None
 
 
 def _dashboard(options: argparse.Namespace) -> int:
     if options.prompt is not None and not options.prompt.strip():
         return fail("the prompt is empty: leave it out to type one in the dashboard")
-    from deep_tui.app import DeepTUI
+    from deep_tui.app import DeepTUI, UnknownTheme
 
-    app = DeepTUI(_spec(options), prompt=options.prompt, timeout=options.timeout)
+    try:  # checked by the app: the names are Textual's, known only once it is imported
+        app = DeepTUI(_spec(options), prompt=options.prompt, timeout=options.timeout, theme=options.theme)
+    except UnknownTheme as exc:
+        return fail(str(exc))
+    stream = _not_a_terminal()
+    if stream:
+        return fail(
+            f"the dashboard needs a terminal, and {stream} is not one: "
+            "deep-tui run PROMPT runs a turn without it (--json for one event per line)"
+        )
     app.run()
     if app.startup_error:
         return fail(app.startup_error)
@@ -309,9 +390,16 @@ def _dashboard(options: argparse.Namespace) -> int:
     return app.return_code or 0
 
 
-def _saved(path: Path | None) -> None:
-    if path is not None:
-        print(f"deep-tui: session saved in {path}", file=sys.stderr)
+def _saved(recorder: SessionRecorder | None) -> None:
+    """Where the session was saved, or what of it could not be."""
+    if recorder is None:
+        return
+    if not recorder.problems:
+        print(f"deep-tui: session saved in {recorder.path}", file=sys.stderr)
+        return
+    print(f"deep-tui: the session in {recorder.path} was not saved in full:", file=sys.stderr)
+    for problem in recorder.problems[-5:]:
+        print(f"  {problem}", file=sys.stderr)
 
 
 if __name__ == "__main__":

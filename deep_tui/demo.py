@@ -37,6 +37,9 @@ STOPWORDS = frozenset(
     module tool script""".split()
 )
 
+STEER_LABEL = "[steering] "
+"""pydantic-deep's label on a message the user sent into a running turn, which deep-tui's runner uses too."""
+
 PROMPT_QUOTED = 120
 """Characters of the prompt the demo quotes in its files and answer."""
 
@@ -345,14 +348,19 @@ def follow_up(topic: Topic) -> list[list[Part]]:
     ]
 
 
-def _prompts(messages: list[ModelMessage]) -> list[str]:
+def _said(message: ModelMessage, *, steers: bool = False) -> list[str]:
+    """The user's prompts in ``message``, or with ``steers`` the messages they sent into a running turn."""
     return [
-        part.content
-        for message in messages
-        if isinstance(message, ModelRequest)
-        for part in message.parts
-        if isinstance(part, UserPromptPart) and isinstance(part.content, str)
+        part.content.removeprefix(STEER_LABEL) if steers else part.content
+        for part in (message.parts if isinstance(message, ModelRequest) else [])
+        if isinstance(part, UserPromptPart)
+        and isinstance(part.content, str)
+        and part.content.startswith(STEER_LABEL) == steers
     ]
+
+
+def _prompts(messages: list[ModelMessage]) -> list[str]:
+    return [prompt for message in messages for prompt in _said(message)]
 
 
 def _responses_since_prompt(messages: list[ModelMessage]) -> int:
@@ -360,9 +368,23 @@ def _responses_since_prompt(messages: list[ModelMessage]) -> int:
     for message in reversed(messages):
         if isinstance(message, ModelResponse):
             count += 1
-        elif isinstance(message, ModelRequest) and any(isinstance(p, UserPromptPart) for p in message.parts):
+        elif _said(message):
             break
     return count
+
+
+def _heeded(response: list[Part], messages: list[ModelMessage]) -> list[Part]:
+    """A response to a request that carries a steer: say it was heard, then go on as planned."""
+    said = " ".join(_said(messages[-1], steers=True)) if messages else ""
+    if not said:
+        return response
+    quoted = said if len(said) <= PROMPT_QUOTED else said[: PROMPT_QUOTED - 1] + "…"
+    thought = next((i for i, (kind, _) in enumerate(response) if kind != "think"), len(response))
+    return [
+        *response[:thought],
+        ("text", f"Noted: “{quoted}”. I'll keep it in mind and carry on.\n\n"),
+        *response[thought:],
+    ]
 
 
 def _answered_calls(messages: list[ModelMessage]) -> set[str]:
@@ -438,6 +460,7 @@ def demo_model(speed: float = 1.0) -> FunctionModel:
             script, tag = follow_up(Topic.of(prompts[-1])), "f"
             step = min(since_prompt, len(script) - 1)
             response = script[step]
+        response = _heeded(response, messages)
         await pause(THINK_SECONDS)
         for index, (kind, value) in enumerate(response):
             if kind == "think":

@@ -9,6 +9,7 @@ without a screen, and a recording replays into any view.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -18,6 +19,20 @@ ToolOutcome = Literal["success", "failed", "retried", "denied", "interrupted", "
 TodoStatus = Literal["pending", "in_progress", "completed", "blocked"]
 FileChangeKind = Literal["created", "modified", "deleted"]
 RunStatus = Literal["completed", "cancelled", "timeout", "failed"]
+MessageKind = Literal["steer", "follow_up"]
+"""A steer reaches the model with its next request; a follow-up when the agent would otherwise stop."""
+
+
+class Origin(BaseModel):
+    """The subagent an event comes from: pydantic-deep's ``task`` tool started it, maybe from another subagent."""
+
+    model_config = ConfigDict(frozen=True)
+
+    task_id: str
+    name: str
+    """The subagent's name, as the ``task`` call chose it."""
+    parent: str | None = None
+    """The task id of the subagent that started this one; None when the main agent did."""
 
 
 class BaseEvent(BaseModel):
@@ -29,6 +44,8 @@ class BaseEvent(BaseModel):
     """Position in its run, from 0 (the RunStarted event)."""
     t: float = 0.0
     """Seconds since the run started."""
+    origin: Origin | None = None
+    """The subagent the event comes from; None for the main agent's own."""
 
 
 class Usage(BaseModel):
@@ -127,6 +144,8 @@ class ToolCallFinished(BaseEvent):
     """The full result's length in characters."""
     duration: float = 0.0
     """Seconds from the call event to its result (or to the end of the run)."""
+    traceback: str | None = None
+    """For a call whose tool raised: the end of the Python traceback (``TRACEBACK_LIMIT`` characters)."""
 
 
 class TodosChanged(BaseEvent):
@@ -143,6 +162,30 @@ class FilesChanged(BaseEvent):
 class UsageUpdated(BaseEvent):
     type: Literal["usage_updated"] = "usage_updated"
     usage: Usage
+
+
+class MessageQueued(BaseEvent):
+    """The user sent a message into the running turn; it waits for its moment (see ``MessageKind``).
+
+    One that has no ``MessageDelivered`` by the turn's ``RunFinished`` never reached the model.
+    """
+
+    type: Literal["message_queued"] = "message_queued"
+    message_id: str
+    kind: MessageKind
+    text: str
+    """As typed, secrets masked."""
+
+
+class MessageDelivered(BaseEvent):
+    """A queued message went into the model's request at ``step``: from here on the agent has read it."""
+
+    type: Literal["message_delivered"] = "message_delivered"
+    message_id: str
+    kind: MessageKind
+    text: str
+    step: int
+    """The step of the ModelRequestNode whose request carried it."""
 
 
 class RunFinished(BaseEvent):
@@ -165,6 +208,8 @@ Event = Annotated[
     | TodosChanged
     | FilesChanged
     | UsageUpdated
+    | MessageQueued
+    | MessageDelivered
     | RunFinished,
     Field(discriminator="type"),
 ]
@@ -172,6 +217,21 @@ Event = Annotated[
 
 PREVIEW_LIMIT = 2000
 """Characters of a tool result kept in its event; the full size is in ``size``."""
+
+TRACEBACK_LIMIT = 8192
+"""Characters of a failed tool's traceback kept in its event: the end, where the tool raised."""
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def json_safe(text: str) -> str:
+    """``text`` with lone surrogates (which JSON cannot carry) replaced by U+FFFD.
+
+    A tool can put them in a path, a result or an error message (``os.fsdecode`` of a name
+    that is not UTF-8); an event holding one could not be printed, streamed or saved.
+    """
+    return _SURROGATES.sub("\ufffd", text) if _SURROGATES.search(text) else text
+
 
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from deep_tui.terminal_text import visible
+
 if TYPE_CHECKING:
     from deep_tui.events import Usage
 
@@ -12,7 +14,11 @@ KEY_ARGUMENTS = ("path", "file_path", "pattern", "command", "content", "descript
 
 
 def key_argument(tool: str, args: dict[str, object]) -> str:
-    """The one argument that says what a call is about: its path, command, todo text…"""
+    """The one argument that says what a call is about: its path, command, todo text…, as a terminal may show it."""
+    return visible(_key_argument(tool, args))
+
+
+def _key_argument(tool: str, args: dict[str, object]) -> str:
     if tool == "write_todos" and isinstance(args.get("todos"), list):
         count = len(args["todos"])  # type: ignore[arg-type]
         return f"{count} {plural(count, 'todo')}"

@@ -1,10 +1,16 @@
-"""Headless mode: one turn without the dashboard, as JSON lines or a live Rich display.
+"""Headless mode: one turn without the dashboard, as JSON lines, a live Rich display, or the answer alone.
 
-``deep-tui run --json`` prints each event as one JSON line, flushed as it
-happens, and nothing else on stdout. Without ``--json`` a Rich display in the
-spirit of the streaming doc's progress examples shows a spinner with the current
-node and tool, the streamed text and the tool calls as they finish, and a usage
-table at the end.
+- ``deep-tui run --json`` prints each event as one JSON line, flushed as it
+  happens, and nothing else on stdout.
+- On a terminal, a Rich display in the spirit of the streaming doc's progress
+  examples shows a spinner with the current node and tool, the streamed text
+  (the answer rendered as markdown, block by block), the tool calls as they
+  finish, and a usage table at the end.
+- With stdout redirected, stdout carries the answer exactly as the model wrote
+  it: no wrapping, no decoration. The display, warnings and logs go to stderr.
+
+Agent text reaches the terminal only through ``visible``, and JSON lines escape
+every control character, so no agent can drive the terminal that shows them.
 """
 
 from __future__ import annotations
@@ -20,12 +26,14 @@ from typing import IO
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.logging import RichHandler
+from rich.markdown import Markdown
 from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
 from deep_tui.events import (
     Event,
+    MessageDelivered,
     NodeEntered,
     RunFinished,
     RunStarted,
@@ -35,9 +43,14 @@ from deep_tui.events import (
     ToolCallStarted,
 )
 from deep_tui.format import key_argument, usage_rows
+from deep_tui.markdown_blocks import MarkdownBlocks
 from deep_tui.quiet import quiet_libraries
 from deep_tui.runner import Session
 from deep_tui.sessions import SessionRecorder
+from deep_tui.terminal_text import json_visible, visible
+
+REFRESH_PER_SECOND = 12
+"""Redraws of the live display a second."""
 
 EXIT_CODES = {"completed": 0, "failed": 1, "timeout": 3, "cancelled": 4}
 """Exit status per run status; 2 is reserved for bad input."""
@@ -61,12 +74,17 @@ async def run_headless(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, session.cancel)
     if as_json:
-        view: JsonLines | LiveProgress = JsonLines(out, on_closed=session.cancel)
+        view: JsonLines | LiveProgress | AnswerOnly = JsonLines(out, on_closed=session.cancel)
+    elif out.isatty():
+        # Logs go to stderr; when that is this terminal too, the display prints them above itself.
+        display, shared = Console(file=out), sys.stderr.isatty()
+        _log_to(display if shared else Console(stderr=True))
+        view = LiveProgress(display, markdown=True, redirect_stderr=shared)
     else:
-        console = Console(file=out)
-        # Warnings and logs print above the live display instead of tearing through it.
-        quiet_libraries(RichHandler(console=console, show_time=False, show_path=False, markup=False))
-        view = LiveProgress(console)
+        shown = sys.stderr.isatty()  # on a terminal, the display renders markdown; a log file's lines are not cut
+        progress = Console(stderr=True, soft_wrap=not shown)
+        _log_to(progress)
+        view = AnswerOnly(out, LiveProgress(progress, markdown=shown))
 
     def show(event: Event) -> None:
         view.show(event)
@@ -78,12 +96,18 @@ async def run_headless(
     return EXIT_CODES[finished.status]
 
 
+def _log_to(console: Console) -> None:
+    """Warnings and logs (pydantic-deep's cost tracking warns on every run of an unpriced model) go to ``console``,
+    above the live display rather than through it."""
+    quiet_libraries(RichHandler(console=console, show_time=False, show_path=False, markup=False))
+
+
 @contextlib.contextmanager
 def event_stdout() -> Iterator[IO[str]]:
-    """A stream on the real stdout for events; everything else written to stdout goes to stderr.
+    """A stream on the real stdout for the run's output; everything else written to stdout goes to stderr.
 
     The swap is at the file-descriptor level, so prints of the user's agent, C
-    extensions and child processes cannot interleave with the JSON lines.
+    extensions and child processes cannot interleave with the JSON lines or the answer.
     """
     sys.stdout.flush()
     saved = os.dup(1)
@@ -121,7 +145,7 @@ class JsonLines:
         if self.closed:
             return
         try:
-            self.out.write(event.model_dump_json() + "\n")
+            self.out.write(json_visible(event.model_dump_json()) + "\n")
             self.out.flush()
         except BrokenPipeError:
             self.closed = True
@@ -129,13 +153,49 @@ class JsonLines:
             self.on_closed()
 
 
-class LiveProgress:
-    """A spinner naming the node and tool, the streamed text, tool calls, then a usage table."""
+class AnswerOnly:
+    """The answer alone on ``out``, as the model wrote it (controls made visible); ``progress`` shows the rest.
 
-    def __init__(self, console: Console) -> None:
+    The answer is the run's final output, written once the run ends, with a
+    newline after it if it has none: text between tool calls is progress.
+    """
+
+    def __init__(self, out: IO[str], progress: LiveProgress) -> None:
+        self.out = out
+        self.progress = progress
+
+    def __enter__(self) -> AnswerOnly:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(*exc)
+
+    def show(self, event: Event) -> None:
+        self.progress.show(event)
+        if isinstance(event, RunFinished) and event.output:
+            answer = visible(event.output)
+            with contextlib.suppress(BrokenPipeError):
+                self.out.write(answer if answer.endswith("\n") else answer + "\n")
+                self.out.flush()
+
+
+class LiveProgress:
+    """A spinner naming the node and tool, the streamed text, tool calls, then a usage table.
+
+    The display is redrawn from the event loop, where the events are printed, not from Rich's own thread:
+    a redraw racing a print moved the cursor by the wrong height and left old status lines on the screen.
+    """
+
+    def __init__(self, console: Console, *, markdown: bool = False, redirect_stderr: bool = True) -> None:
         self.console = console
         self.spinner = Spinner("dots", text="Starting…")
-        self.live = Live(self.spinner, console=console, refresh_per_second=12, transient=True)
+        self.live = Live(
+            self.spinner, console=console, auto_refresh=False, transient=True, redirect_stderr=redirect_stderr
+        )
+        self.ticker: asyncio.TimerHandle | None = None
+        self.markdown = MarkdownBlocks() if markdown else None
+        """Set when the answer is rendered as markdown; thinking stays plain."""
         self.partial = ""
         self.in_thinking = False
         self.step = 0
@@ -144,28 +204,41 @@ class LiveProgress:
 
     def __enter__(self) -> LiveProgress:
         self.live.__enter__()
+        with contextlib.suppress(RuntimeError):  # no event loop: no animation
+            self._tick()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self.ticker is not None:
+            self.ticker.cancel()
         self.live.__exit__(None, None, None)
+
+    def _tick(self) -> None:
+        self.live.refresh()
+        self.ticker = asyncio.get_running_loop().call_later(1 / REFRESH_PER_SECOND, self._tick)
 
     def show(self, event: Event) -> None:
         if isinstance(event, RunStarted):
             self.console.print(
                 Text.assemble(
-                    ("deep-tui", "bold magenta"), " · ", event.agent, " · ", ("> ", "dim"), event.prompt[:200]
+                    ("deep-tui", "bold magenta"),
+                    " · ",
+                    visible(event.agent),
+                    " · ",
+                    ("> ", "dim"),
+                    visible(event.prompt[:200]),
                 )
             )
         elif isinstance(event, TextDelta):
-            self._text(event.text, thinking=False)
+            self._text(visible(event.text), thinking=False)
         elif isinstance(event, ThinkingDelta):
-            self._text(event.text, thinking=True)
+            self._text(visible(event.text), thinking=True)
         elif isinstance(event, NodeEntered):
             self.step, self.node = event.step, event.node
         elif isinstance(event, ToolCallStarted):
-            self.running[event.call_id] = f"{event.tool} {key_argument(event.tool, event.args)}".strip()
+            self.running[event.call_id] = f"{visible(event.tool)} {key_argument(event.tool, event.args)}".strip()
         elif isinstance(event, ToolCallFinished):
-            label = self.running.pop(event.call_id, event.tool)
+            label = self.running.pop(event.call_id, visible(event.tool))
             ok = event.outcome == "success"
             self._flush()
             self.console.print(
@@ -176,6 +249,10 @@ class LiveProgress:
                     (f"  {event.duration * 1000:.0f} ms", "dim"),
                 )
             )
+        elif isinstance(event, MessageDelivered):  # a message_queued shows once it reaches the model
+            self._flush()
+            kind = event.kind.replace("_", "-")
+            self.console.print(Text.assemble(("↳ you ", "bold cyan"), (f"({kind}): ", "cyan"), event.text))
         elif isinstance(event, RunFinished):
             self._flush()
             self.console.print(self._summary(event))
@@ -187,8 +264,10 @@ class LiveProgress:
         status = Text.assemble((f"[Step {self.step}] ", "bold blue"), (self.node or "starting", "blue"))
         if tools:
             status.append(f"  running {tools}"[:120], style="yellow")
-        if self.partial:
-            status.append("\n" + self.partial[-200:], style="dim italic" if self.in_thinking else "")
+        # Only the line being written: a live region that changes height mid-refresh leaves lines behind.
+        line = self.partial.rstrip("\n").rpartition("\n")[2]
+        if line:
+            status.append("\n" + line[-200:], style="dim italic" if self.in_thinking else "")
         return status
 
     def _text(self, text: str, *, thinking: bool) -> None:
@@ -196,20 +275,34 @@ class LiveProgress:
             self._flush()
             self.in_thinking = thinking
         self.partial += text
-        if "\n" in self.partial:
+        if self.markdown is not None and not thinking:
+            end = self.markdown.cut(self.partial)
+            if end:
+                self._print_markdown(self.partial[:end])
+                self.partial = self.partial[end:]
+        elif "\n" in self.partial:
             done, _, self.partial = self.partial.rpartition("\n")
             self.console.print(Text(done, style="dim italic" if thinking else ""), highlight=False)
 
     def _flush(self) -> None:
-        if self.partial:
+        if self.markdown is not None and not self.in_thinking:
+            self._print_markdown(self.partial)
+            self.markdown.reset()
+        elif self.partial:
             self.console.print(Text(self.partial, style="dim italic" if self.in_thinking else ""), highlight=False)
-            self.partial = ""
+        self.partial = ""
+
+    def _print_markdown(self, source: str) -> None:
+        """Finished blocks of the answer, rendered; links show their address (a terminal link could hide it)."""
+        if source.strip():
+            self.console.print(Markdown(source.strip("\n"), code_theme="ansi_dark", hyperlinks=False))
+            self.console.print()
 
     def _summary(self, event: RunFinished) -> RenderableType:
         colour = {"completed": "green", "failed": "red", "timeout": "yellow", "cancelled": "yellow"}[event.status]
         headline = Text.assemble(("● ", colour), (event.status, f"bold {colour}"))
         if event.error:
-            headline.append(f"  {event.error}", style=colour)
+            headline.append(f"  {visible(event.error)}", style=colour)
         table = Table(title="Usage", title_justify="left", show_header=False, box=None, padding=(0, 2))
         for name, value in usage_rows(event.usage, event.duration):
             table.add_row(Text(name, style="dim"), value)

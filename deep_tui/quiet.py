@@ -12,6 +12,7 @@ import logging
 import os
 
 from deep_tui.redact import RedactingFilter
+from deep_tui.terminal_text import VisibleLogs
 
 
 def quiet_libraries(handler: logging.Handler) -> None:
@@ -25,5 +26,6 @@ def quiet_libraries(handler: logging.Handler) -> None:
     for old in list(root.handlers):
         root.removeHandler(old)
     handler.addFilter(RedactingFilter())
+    handler.addFilter(VisibleLogs())
     root.addHandler(handler)
     root.setLevel(logging.WARNING)

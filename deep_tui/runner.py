@@ -25,14 +25,17 @@ from pydantic_ai import (
     FunctionToolCallEvent,
     FunctionToolResultEvent,
     PartDeltaEvent,
+    PartEndEvent,
     PartStartEvent,
     RunCancelled,
     RunTimedOut,
     TextPartDelta,
     ThinkingPartDelta,
 )
+from pydantic_ai.exceptions import UserError
 from pydantic_ai.messages import (
     SYNTHESIZED_TOOL_RETURN_METADATA_KEY,
+    EnqueuedMessagesEvent,
     ModelMessage,
     ModelMessagesTypeAdapter,
     ModelRequest,
@@ -46,11 +49,16 @@ from pydantic_ai.messages import (
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import UsageLimits
 from pydantic_ai_backends import StateBackend
+from pydantic_deep.features.message_queue import QueuedMessage, format_steering
 
 from deep_tui.events import (
     PREVIEW_LIMIT,
+    TRACEBACK_LIMIT,
     Event,
     FilesChanged,
+    MessageDelivered,
+    MessageKind,
+    MessageQueued,
     NodeEntered,
     NodeName,
     RunFinished,
@@ -65,8 +73,9 @@ from deep_tui.events import (
     ToolOutcome,
     Usage,
     UsageUpdated,
+    json_safe,
 )
-from deep_tui.redact import redact, secrets
+from deep_tui.redact import StreamRedactor, json_forms, redact, secrets
 from deep_tui.workspace import TrackedStateBackend
 
 EventSink = Callable[[Event], object]
@@ -91,6 +100,9 @@ watches the spend and cancels."""
 
 ERROR_LIMIT = 500
 """Characters of an error message kept in a failed run's event."""
+
+_CUT_MESSAGE = "… (the rest of the message is left out)\n"
+_CUT_FRAMES = "… (earlier frames are left out)\n"
 
 
 @dataclass(frozen=True)
@@ -124,7 +136,12 @@ class Snapshot:
         """
         yield b"["
         for index, message in enumerate(self.history):
-            yield (b"," if index else b"") + ModelMessagesTypeAdapter.dump_json([message])[1:-1]
+            try:
+                dumped = ModelMessagesTypeAdapter.dump_json([message])
+            except ValueError:  # a lone surrogate (from a tool) that pydantic will not encode: kept as its escape
+                python = ModelMessagesTypeAdapter.dump_python([message], mode="json")
+                dumped = json.dumps(python, ensure_ascii=False).encode("utf-8", "backslashreplace")
+            yield (b"," if index else b"") + dumped[1:-1]
         yield b"]"
 
 
@@ -136,17 +153,51 @@ class _Call:
 
 @dataclass
 class _Turn:
-    """Stamps one turn's events with their sequence number and time."""
+    """Stamps one turn's events with their sequence number and time, and keeps secrets out of them.
+
+    The answer and the thinking each stream through a ``StreamRedactor``; whatever one holds
+    back is sent before any other event, so the order of events is the order things happened.
+    """
 
     sink: EventSink
     started: float = field(default_factory=time.perf_counter)
     seq: int = 0
     calls: dict[str, _Call] = field(default_factory=dict)
+    messages: dict[str, tuple[MessageKind, str]] = field(default_factory=dict)
+    """The user's messages sent into this turn and not yet delivered, by enqueue id: kind and masked text."""
     text_parts: int = 0
     secrets: tuple[str, ...] = field(default_factory=secrets)
     last_yield: float = field(default_factory=time.perf_counter)
 
+    def __post_init__(self) -> None:
+        self.json_secrets = json_forms(self.secrets)
+        self.streams = {TextDelta: StreamRedactor(self.secrets), ThinkingDelta: StreamRedactor(self.secrets)}
+
     def emit(self, event_type: type[Event], **fields: Any) -> Event:
+        for kind in self.streams:
+            self.flush(kind)
+        return self._stamp(event_type, **fields)
+
+    def stream(self, kind: type[TextDelta | ThinkingDelta], piece: str) -> None:
+        """Send the next piece of the answer or the thinking, masked across pieces."""
+        for other in self.streams:
+            if other is not kind:
+                self.flush(other)
+        shown = self.streams[kind].feed(piece)
+        if shown:
+            self._stamp(kind, text=json_safe(shown))
+
+    def flush(self, kind: type[TextDelta | ThinkingDelta]) -> None:
+        """Send what a stream holds back: its text has ended, or another event comes next."""
+        shown = self.streams[kind].flush()
+        if shown:
+            self._stamp(kind, text=json_safe(shown))
+
+    def clean(self, text: str) -> str:
+        """``text`` as an event may carry it: secrets masked, JSON-safe."""
+        return json_safe(redact(text, self.secrets))
+
+    def _stamp(self, event_type: type[Event], **fields: Any) -> Event:
         event = event_type(seq=self.seq, t=round(self.elapsed(), 4), **fields)
         self.seq += 1
         self.sink(event)
@@ -191,6 +242,7 @@ class Session:
         self._workspace = self.files.workspace(self.id)
         self._token: CancellationToken | None = None
         self._run: Any = None
+        self._turn: _Turn | None = None
         self._todos: tuple[TodoItem, ...] = ()
         self._usage = Usage()
 
@@ -223,6 +275,48 @@ class Session:
                         return _result_text(part.content)
         return None
 
+    @property
+    def accepts_messages(self) -> bool:
+        """Whether ``steer`` and ``follow_up`` can reach the running turn now."""
+        cancelled = self._token is not None and self._token.cancelled
+        return self._turn is not None and not cancelled and callable(getattr(self._run, "enqueue", None))
+
+    def steer(self, text: str) -> str | None:
+        """Send the running turn a message the model reads with its next request.
+
+        Returns the id its events carry, or None when no turn can take it now (none runs, it is being
+        cancelled, or it has made its last request).
+        """
+        return self._send(text, "steer")
+
+    def follow_up(self, text: str) -> str | None:
+        """Send the running turn a message the agent gets when it would otherwise stop; as ``steer``."""
+        return self._send(text, "follow_up")
+
+    def _send(self, text: str, kind: MessageKind) -> str | None:
+        """Queue ``text`` in pydantic-ai's own queue of the run, which every agent has.
+
+        pydantic-deep's ``MessageQueueCapability`` also steers any agent once added to the run, but the
+        model reads its message on one request only (it never enters the history) and its follow-ups
+        need the run to be started again; ``AgentRun.enqueue`` keeps the message in the history, turns
+        a run about to end into one more request, and reports the delivery in the stream. A steer is
+        labelled as pydantic-deep labels its own, so the model tells it from the results it comes with.
+        """
+        turn = self._turn
+        if turn is None or not self.accepts_messages:
+            return None
+        try:
+            if kind == "steer":
+                message_id: str = self._run.enqueue(format_steering([QueuedMessage(text, "steering")]))
+            else:
+                message_id = self._run.enqueue(text, priority="when_idle")
+        except UserError:  # the run has made its last request and is closing
+            return None
+        masked = redact(text, turn.secrets)
+        turn.messages[message_id] = (kind, masked)
+        turn.emit(MessageQueued, message_id=message_id, kind=kind, text=masked)
+        return message_id
+
     def cancel(self) -> None:
         """Stop the running turn from any task or thread; it ends "cancelled"."""
         if self._token is not None:
@@ -253,7 +347,9 @@ class Session:
         turn = _Turn(sink)
         self._token = CancellationToken()
         run_id = uuid.uuid4().hex[:12]
-        turn.emit(RunStarted, run_id=run_id, session_id=self.id, turn=self.turns, prompt=prompt, agent=self.name)
+        turn.emit(
+            RunStarted, run_id=run_id, session_id=self.id, turn=self.turns, prompt=turn.clean(prompt), agent=self.name
+        )
         self._usage = Usage()
         run = None
         try:
@@ -268,12 +364,12 @@ class Session:
                 usage_limits=USAGE_LIMITS,
                 model_settings=self.model_settings,
             ) as run:
-                self._run = run
+                self._run, self._turn = run, turn
                 await self._drive(run, turn)
             result = run.result
             assert result is not None
             self.history = result.all_messages()
-            return self._finish(turn, "completed", output=_text(result.output), run=run)
+            return self._finish(turn, "completed", output=turn.clean(_text(result.output)), run=run)
         except RunTimedOut as exc:
             self.history = exc.all_messages()
             return self._finish(turn, "timeout", error=f"timed out after {timeout:g} s", run=run)
@@ -289,10 +385,12 @@ class Session:
         except Exception as exc:  # a provider, model or tool error ends the turn, not the session
             if run is not None:
                 self.history = run.all_messages()
-            return self._finish(turn, "failed", error=one_line(exc), run=run, culprits=_functions_in(exc))
+            return self._finish(
+                turn, "failed", error=turn.clean(one_line(exc)), run=run, culprits=_functions_in(exc), cause=exc
+            )
         finally:
             self._token = None
-            self._run = None
+            self._run = self._turn = None
 
     async def _drive(self, run: Any, turn: _Turn) -> None:
         step = 0
@@ -302,7 +400,10 @@ class Session:
             if Agent.is_model_request_node(node):
                 async with node.stream(run.ctx) as stream:
                     async for event in stream:
-                        self._on_model_event(event, turn)
+                        if isinstance(event, EnqueuedMessagesEvent):
+                            _emit_delivered(turn, event.enqueue_id, step)
+                        else:
+                            self._on_model_event(event, turn)
                         await turn.share_loop()
             elif Agent.is_call_tools_node(node):
                 async with node.stream(run.ctx) as stream:
@@ -318,22 +419,27 @@ class Session:
                 prefix = "\n\n" if turn.text_parts else ""
                 turn.text_parts += 1
                 if part.content or prefix:
-                    turn.emit(TextDelta, text=prefix + part.content)
+                    turn.stream(TextDelta, prefix + part.content)
             elif isinstance(part, ThinkingPart) and part.content:
-                turn.emit(ThinkingDelta, text=part.content)
+                turn.stream(ThinkingDelta, part.content)
         elif isinstance(event, PartDeltaEvent):
             delta = event.delta
             if isinstance(delta, TextPartDelta):
                 if delta.content_delta:
-                    turn.emit(TextDelta, text=delta.content_delta)
+                    turn.stream(TextDelta, delta.content_delta)
             elif isinstance(delta, ThinkingPartDelta) and delta.content_delta:
-                turn.emit(ThinkingDelta, text=delta.content_delta)
+                turn.stream(ThinkingDelta, delta.content_delta)
+        elif isinstance(event, PartEndEvent) and isinstance(event.part, TextPart):
+            # The next text part starts with a blank line, so no secret can span the two.
+            # Thinking parts follow each other with nothing between: that stream is sent
+            # when anything else comes, so a secret split across two of them is still masked.
+            turn.flush(TextDelta)
 
     def _on_tool_event(self, event: Any, turn: _Turn, run: Any) -> None:
         if isinstance(event, FunctionToolCallEvent):
             part = event.part
             turn.calls[part.tool_call_id] = _Call(part.tool_name, turn.elapsed())
-            turn.emit(ToolCallStarted, call_id=part.tool_call_id, tool=part.tool_name, args=_args(part, turn.secrets))
+            turn.emit(ToolCallStarted, call_id=part.tool_call_id, tool=part.tool_name, args=_args(part, turn))
         elif isinstance(event, FunctionToolResultEvent):
             _emit_result(turn, event.part)
             self._report_workspace(turn)
@@ -343,10 +449,14 @@ class Session:
         todos = tuple(self.todos())
         if todos != self._todos:
             self._todos = todos
-            turn.emit(TodosChanged, todos=list(todos))
+            shown = [
+                t.model_copy(update={"content": turn.clean(t.content), "active_form": turn.clean(t.active_form)})
+                for t in todos
+            ]
+            turn.emit(TodosChanged, todos=shown)
         changes = self.files.drain_changes()
-        if changes:
-            turn.emit(FilesChanged, changes=changes)
+        if changes:  # paths stay as written (the viewer opens a file by its path), only made JSON-safe
+            turn.emit(FilesChanged, changes=[c.model_copy(update={"path": json_safe(c.path)}) for c in changes])
 
     def _report_usage(self, turn: _Turn, run: Any) -> None:
         usage = _usage(run.usage)
@@ -363,6 +473,7 @@ class Session:
         error: str | None = None,
         run: Any = None,
         culprits: frozenset[str] = frozenset(),
+        cause: BaseException | None = None,
     ) -> RunFinished:
         # A call can finish in the same instant the turn is stopped: its result is in the history kept.
         for part in _results(self.history, set(turn.calls)):
@@ -377,6 +488,7 @@ class Session:
                 preview=error or "" if failed else "",
                 size=len(error or "") if failed else 0,
                 duration=round(turn.elapsed() - call.started, 4),
+                traceback=_traceback(cause, turn) if failed and cause is not None else None,
             )
         turn.calls.clear()
         self._report_workspace(turn)
@@ -397,15 +509,25 @@ class Session:
 def _emit_result(turn: _Turn, part: ToolReturnPart | RetryPromptPart) -> None:
     call = turn.calls.pop(part.tool_call_id, None)
     text = _result_text(part.content)
+    # Masked before it is cut, so a secret across the cut is masked, not half shown; a result
+    # that was a dict or list is JSON here, so the secrets' JSON spellings are masked too.
+    longest = len(turn.json_secrets[0]) if turn.json_secrets else 0
     turn.emit(
         ToolCallFinished,
         call_id=part.tool_call_id,
         tool=part.tool_name or (call.tool if call else ""),
         outcome=part.outcome if isinstance(part, ToolReturnPart) else "retried",
-        preview=redact(text[:PREVIEW_LIMIT], turn.secrets),
+        preview=json_safe(redact(text[: PREVIEW_LIMIT + longest], turn.json_secrets))[:PREVIEW_LIMIT],
         size=len(text),
         duration=round(turn.elapsed() - call.started, 4) if call else 0.0,
     )
+
+
+def _emit_delivered(turn: _Turn, message_id: str, step: int) -> None:
+    """Report one of the user's messages as read by the model (what a tool enqueues is not theirs)."""
+    if message_id in turn.messages:
+        kind, text = turn.messages.pop(message_id)
+        turn.emit(MessageDelivered, message_id=message_id, kind=kind, text=text, step=step)
 
 
 def _results(messages: list[ModelMessage], call_ids: set[str]) -> list[ToolReturnPart | RetryPromptPart]:
@@ -432,6 +554,27 @@ def _functions_in(exc: BaseException) -> frozenset[str]:
     return frozenset(frame.f_code.co_name for frame, _ in traceback.walk_tb(exc.__traceback__))
 
 
+def _traceback(exc: BaseException, turn: _Turn) -> str:
+    """The traceback of the error a tool raised, masked, in at most ``TRACEBACK_LIMIT`` characters.
+
+    What matters comes last (the tool's own frames, then the error), so the frames are cut from the
+    start; a huge message is cut from its end first, so it cannot push the frames out.
+    """
+    report = traceback.TracebackException.from_exception(exc)
+    whole = turn.clean("".join(report.format()))
+    error = turn.clean("".join(report.format_exception_only()))
+    frames = whole[: -len(error)] if error and whole.endswith(error) else whole
+    if len(frames) == len(whole):
+        error = ""
+    if len(error) > TRACEBACK_LIMIT // 4:
+        error = error[: TRACEBACK_LIMIT // 4 - len(_CUT_MESSAGE)] + _CUT_MESSAGE
+    room = TRACEBACK_LIMIT - len(error) - len(_CUT_FRAMES)
+    if len(frames) > room + len(_CUT_FRAMES):
+        kept = frames[-room:]
+        frames = _CUT_FRAMES + kept[kept.find("\n") + 1 :]  # from a whole line
+    return frames + error
+
+
 def _node_name(node: Any) -> NodeName:
     if Agent.is_user_prompt_node(node):
         return "UserPromptNode"
@@ -442,14 +585,20 @@ def _node_name(node: Any) -> NodeName:
     return "End"
 
 
-def _args(part: Any, known: tuple[str, ...]) -> dict[str, object]:
+def _args(part: Any, turn: _Turn) -> dict[str, object]:
+    """A call's arguments with secrets masked (also where JSON escapes them) and no lone surrogates."""
     try:
         args = dict(part.args_as_dict())
     except (ValueError, TypeError):
-        return {"_raw": redact(str(part.args), known)}
-    if known and any(secret in json.dumps(args, default=str) for secret in known):
-        return json.loads(redact(json.dumps(args, default=str), known))
-    return args
+        return {"_raw": turn.clean(str(part.args))}
+    dumped = json.dumps(args, default=str, ensure_ascii=False)
+    cleaned = json_safe(redact(dumped, turn.json_secrets))
+    if cleaned == dumped:
+        return args
+    try:
+        return dict(json.loads(cleaned))
+    except ValueError:  # a mask cut through the JSON's own syntax
+        return {"_raw": cleaned}
 
 
 def _result_text(content: Any) -> str:

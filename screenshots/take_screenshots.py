@@ -5,7 +5,7 @@ Run it after any change to the UI:
     pip install -e '.[dev]' && python screenshots/take_screenshots.py
 
 It drives the real app headless (``App.run_test``) and writes an SVG and a PNG
-of a run in progress and of a finished run (with a second turn) next to itself.
+of a run in progress (steered on the way) and of a finished run (with a second turn) next to itself.
 PNGs need cairosvg (in the ``dev`` extra); the SVGs are written either way.
 """
 
@@ -44,6 +44,9 @@ def to_png(svg: Path) -> None:
 async def main() -> None:
     app = DeepTUI(AgentSpec(demo_speed=2), prompt="build a word counter")
     async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.status == "running" and app.step >= 4)
+        app.query_one("#prompt").focus()
+        await pilot.press(*"keep the module under 50 lines", "enter")  # steers the running agent
         await wait_for(pilot, lambda: app.status == "running" and app.step >= 12)
         await pilot.pause(1.5)
         shots = [("running", app.save_screenshot("running.svg", str(HERE)))]

@@ -7,3 +7,5 @@ for _key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "DEEP_TUI_MODEL", "DEEP_TUI_
 
 # Saved sessions go to a scratch directory, never to the user's own data directory.
 os.environ["DEEP_TUI_HOME"] = tempfile.mkdtemp(prefix="deep-tui-tests-")
+# Preferences too: a test that picks a theme must not change the user's, nor the user's change a test.
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="deep-tui-tests-config-")

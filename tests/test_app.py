@@ -5,14 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Button, Input
+from textual.widgets._footer import FooterKey
 
-from deep_tui.app import DeepTUI
+from deep_tui.app import DeepTUI, UnknownTheme
+from deep_tui.events import RunFinished, RunStarted, ToolCallFinished, ToolCallStarted
 from deep_tui.format import duration
+from deep_tui.messages import AgentEvents
 from deep_tui.screens.file_viewer import FileViewer
+from deep_tui.screens.help import Help
 from deep_tui.screens.tool_detail import ToolDetail
 from deep_tui.spec import AgentSpec
 from deep_tui.widgets import FileTree, OutputView, StatusBar, TodoList, ToolCallLog, UsageBar
@@ -260,3 +265,261 @@ async def test_the_output_still_shows_the_end_after_the_terminal_shrinks():
         await pilot.resize_terminal(100, 24)
         await pilot.pause(0.1)
         assert output.scroll_y == 0
+
+
+def panes_shown(app: DeepTUI) -> set[str]:
+    """The panes a user sees: displayed, and given room on the screen."""
+    return {pane for pane in ("todos", "files", "output", "calls") if visible(app.query_one(f"#{pane}"))}
+
+
+def visible(widget: Widget) -> bool:
+    return all(node.display for node in widget.ancestors_with_self if isinstance(node, Widget)) and bool(
+        widget.region.area
+    )
+
+
+@pytest.mark.parametrize("sizes", [((60, 20), (160, 48), (60, 20)), ((160, 48), (60, 20), (160, 48))])
+async def test_the_panes_shown_follow_the_size_the_terminal_has_now(sizes):
+    expected = {(60, 20): {"output", "calls"}, (160, 48): {"todos", "files", "output", "calls"}}
+    app = demo()
+    async with app.run_test(size=sizes[0]) as pilot:
+        await until(pilot, lambda: bool(app.query("#files")))
+        await pilot.pause()
+        assert panes_shown(app) == expected[sizes[0]]
+        for size in sizes[1:]:
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            assert app.size == size and panes_shown(app) == expected[size], size
+
+
+async def test_a_click_on_a_tool_row_opens_that_call_even_scrolled():
+    app = demo(prompt="build a word counter")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.status == "completed")
+        log = app.query_one(ToolCallLog)
+        for top in (0, 3):
+            log.scroll_to(y=top, animate=False, immediate=True)
+            await pilot.pause()
+            assert log.scroll_offset.y == top
+            row = top + 2  # from the top: the border, then (unscrolled) the turn's divider
+            await pilot.click(log, offset=(10, 1 + row - top))
+            await until(pilot, lambda: isinstance(app.screen, ToolDetail))
+            assert app.screen.record is log.rows[row]
+            await pilot.press("escape")
+        log.scroll_home(animate=False, immediate=True)
+        await pilot.pause()
+        await pilot.click(log, offset=(10, 1))  # the divider opens nothing
+        await pilot.pause()
+        assert not isinstance(app.screen, ToolDetail)
+
+
+async def test_a_new_turn_follows_the_output_even_if_the_reader_had_scrolled_up():
+    app = demo(prompt="build a word counter")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.status == "completed")
+        output = app.query_one(OutputView)
+        await pilot.pause()
+        output.scroll_home(animate=False, immediate=True)
+        await pilot.pause()
+        assert not output.is_vertical_scroll_end
+
+        await submit(pilot, "add a changelog")
+        await until(pilot, lambda: app.status == "completed" and app.turns == 2)
+        await pilot.pause()
+        assert output.is_vertical_scroll_end
+        assert "new output below" not in str(output.border_subtitle)
+
+
+UNSEEN = "new output below ↓ (End)"
+
+
+async def test_output_arriving_below_a_reader_who_scrolled_up_shows_a_hint_until_the_end():
+    app = DeepTUI(AgentSpec(agent=f"{AGENTS}/slow.py:streaming"), prompt="go")
+    async with app.run_test(size=(60, 20)) as pilot:
+        output = app.query_one(OutputView)
+        await until(pilot, lambda: output.max_scroll_y > 2)
+        assert not output.border_subtitle  # following the end: nothing to point at
+        output.focus()
+        await pilot.press("home")
+        await pilot.pause()
+        lines = output.virtual_size.height
+        await until(pilot, lambda: output.virtual_size.height > lines)
+        await pilot.pause()
+        assert output.scroll_y == 0  # the reader stays where they are
+        assert str(output.border_subtitle) == UNSEEN and output.has_class("-unseen")
+
+        await pilot.press("end")
+        await pilot.pause()
+        assert not output.border_subtitle and not output.has_class("-unseen")
+        lines = output.virtual_size.height
+        await until(pilot, lambda: output.virtual_size.height > lines + 2)
+        await pilot.pause()
+        assert output.is_vertical_scroll_end and not output.border_subtitle  # following again
+
+        await pilot.press("home")  # the hint is also a button
+        await until(pilot, lambda: output.has_class("-unseen"))
+        await pilot.click(output, offset=(20, output.outer_size.height - 1))
+        await pilot.pause()
+        assert output.is_vertical_scroll_end and not output.has_class("-unseen")
+        await pilot.press("escape")
+        await until(pilot, lambda: app.status == "cancelled")
+
+
+async def test_a_calls_outcome_has_one_word_in_its_row_and_its_detail():
+    outcomes = ("success", "failed", "retried", "denied", "interrupted", "cancelled")
+    events = [RunStarted(run_id="r", session_id="s", turn=1, prompt="delegate", agent="scripted")]
+    for n, outcome in enumerate(outcomes):
+        events += [
+            ToolCallStarted(call_id=f"c{n}", tool="task", args={"description": f"subtask {n}"}),
+            ToolCallFinished(call_id=f"c{n}", tool="task", outcome=outcome, preview="RuntimeError: crashed"),
+        ]
+    app = demo()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.status == "idle")
+        app.post_message(AgentEvents([*events, RunFinished(status="completed")]))
+        await until(pilot, lambda: app.status == "completed")
+        log = app.query_one(ToolCallLog)
+        log.focus()
+        for n, outcome in enumerate(outcomes):
+            row = shown(log).splitlines()[1 + 1 + n]  # under the border and the turn's divider
+            assert f"subtask {n}" in row and row.split()[-3:] == [outcome, "0", "ms│"], row
+            await pilot.press("home", *["down"] * (1 + n), "enter")
+            await until(pilot, lambda: isinstance(app.screen, ToolDetail))
+            assert f"task  {outcome} ·" in shown(app.screen.query_one("#detail-title"))
+            await pilot.press("escape")
+
+
+async def test_a_narrow_status_line_keeps_the_status_and_the_elapsed_time():
+    app = DeepTUI(AgentSpec(agent=f"{AGENTS}/slow.py:streaming"), prompt="go")  # a long agent label
+    async with app.run_test(size=(60, 20)) as pilot:
+        bar = app.query_one(StatusBar)
+        await until(pilot, lambda: app.node == "ModelRequestNode" and bar.elapsed >= 1)
+        line = shown(bar).strip()
+        assert "● running" in line and "step " in line
+        assert line.endswith(f"· {duration(bar.elapsed)}"), line
+        assert "…" in line  # the agent's long path gave way first, after the name and the node
+        await pilot.press("escape")
+        await until(pilot, lambda: app.status == "cancelled")
+
+
+async def test_escape_closes_the_keys_panel_opened_from_the_palette():
+    app = demo()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.status == "idle")
+        await pilot.press("ctrl+p", *"keys")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: bool(app.screen.query("HelpPanel")))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not app.screen.query("HelpPanel")
+
+
+async def test_help_lists_the_keys_of_the_focused_pane_and_of_the_app():
+    app = demo()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.status == "idle")
+        await pilot.press("ctrl+l", "question_mark")
+        await until(pilot, lambda: isinstance(app.screen, Help))
+        sections = [shown(s) for s in app.screen.query(".help-section")]
+        assert sections[0].lstrip().startswith("Everywhere") and sections[1].lstrip().startswith("Tool calls")
+        for key, does in (("^y", "Copy the last answer"), ("esc", "Stop the running turn"), ("^q", "Quit")):
+            assert any(key in line and does in line for line in sections[0].splitlines()), (key, does)
+        for key, does in (("↑", "Previous call"), ("⏎", "Details")):  # hidden from the footer, listed here
+            assert any(key in line and does in line for line in sections[1].splitlines()), (key, does)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, Help) and app.focused is app.query_one(ToolCallLog)
+
+
+async def test_question_mark_types_into_the_prompt_and_f1_opens_help_from_it():
+    app = demo()
+    async with app.run_test(size=(60, 20)) as pilot:
+        await until(pilot, lambda: app.status == "idle")
+        prompt = app.query_one("#prompt", Input)
+        assert app.focused is prompt
+        await pilot.press(*"why", "question_mark")
+        assert prompt.value == "why?" and not isinstance(app.screen, Help)
+        # At 60 columns the footer has no room for ^l, ^n or ^y, but it shows how to see them.
+        help_key = [key for key in app.query(FooterKey) if key.action == "help"]
+        assert help_key and help_key[0].region.right <= 60 and "Help" in shown(help_key[0])
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, Help))
+        sections = [shown(s) for s in app.screen.query(".help-section")]
+        assert "^l" in sections[0] and "^n" in sections[0] and sections[1].lstrip().startswith("Prompt")
+        await pilot.press("f1")  # the key that opened it closes it
+        assert not isinstance(app.screen, Help) and prompt.value == "why?"
+
+
+@pytest.fixture
+def config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh ``XDG_CONFIG_HOME``; the preferences file it would hold."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    return tmp_path / "deep-tui" / "config.toml"
+
+
+def toasts(app: DeepTUI) -> str:
+    """The notifications on screen (``run_test`` shows them only when asked to), their lines joined."""
+    return " ".join(" ".join(shown(toast).replace("▌", " ").split()) for toast in app.screen.query("Toast"))
+
+
+async def test_the_theme_picked_and_the_side_column_are_kept_for_the_next_run(config_home: Path):
+    app = demo()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.status == "idle")
+        await pilot.press("ctrl+p", *"theme")
+        await pilot.pause(0.3)
+        await pilot.press("enter", *"nord")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.theme == "nord")
+        await pilot.press("ctrl+t", "f2")
+        await pilot.pause()
+        assert "todos" not in panes_shown(app) and "files" not in panes_shown(app)
+        assert app.focused is app.query_one("#prompt")  # not left in a hidden pane
+    assert 'theme = "nord"' in config_home.read_text() and "side_column = false" in config_home.read_text()
+
+    app = demo()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.status == "idle")
+        assert app.theme == "nord" and panes_shown(app) == {"output", "calls"}
+        await pilot.press("f2")
+        await pilot.pause()
+        assert panes_shown(app) == {"todos", "files", "output", "calls"}
+    assert "side_column = true" in config_home.read_text()
+
+
+async def test_a_theme_on_the_command_line_is_for_this_run_only(config_home: Path):
+    config_home.parent.mkdir(parents=True)
+    config_home.write_text('# mine\ntheme = "nord"\n')
+    app = demo(theme="gruvbox")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.status == "idle")
+        assert app.theme == "gruvbox"
+    assert config_home.read_text() == '# mine\ntheme = "nord"\n'
+    with pytest.raises(UnknownTheme, match="unknown theme 'nope': choose one of .*gruvbox.*nord"):
+        demo(theme="nope")
+
+
+async def test_a_broken_preferences_file_is_a_notice_and_is_not_overwritten(config_home: Path):
+    config_home.parent.mkdir(parents=True)
+    config_home.write_text("theme = nord\n")  # no quotes: not TOML
+    app = demo()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await until(pilot, lambda: app.status == "idle")
+        await pilot.pause()
+        assert "is not valid TOML" in toasts(app) and app.theme == "textual-dark"
+        await pilot.press("f2")  # still works, for this run
+        await pilot.pause()
+        assert not {"todos", "files"} & panes_shown(app)
+        assert "Not kept for the next run" in toasts(app)
+    assert config_home.read_text() == "theme = nord\n"
+
+    config_home.write_text('theme = "no-such-theme"\nside_column = "no"\nwidth = 3\n')
+    app = demo()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await until(pilot, lambda: app.status == "idle")
+        await pilot.pause()
+        notices = toasts(app)
+        assert "unknown theme 'no-such-theme'" in notices and "side_column must be true or false" in notices
+        assert "unknown setting 'width'" in notices
+        assert panes_shown(app) == {"todos", "files", "output", "calls"}

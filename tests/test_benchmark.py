@@ -34,6 +34,7 @@ def test_the_quick_benchmark_prints_every_row():
         "search opens (first /)",
         "Escape→cancelled p95",
         "peak RSS",
+        "agent text made terminal-safe, 1 MB, no controls",
     ):
         assert row in table, row
     assert table.count("\n| ") >= 15

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -70,18 +71,10 @@ def test_demo_is_the_default_and_prompt_can_come_from_stdin():
 def test_live_display_ends_with_a_usage_table():
     done = deep_tui("run", "--demo-speed", "0", "build a word counter")
     assert done.returncode == 0
-    for word in (
-        "completed",
-        "requests",
-        "tokens in",
-        "tokens out",
-        "tool calls",
-        "cost",
-        "duration",
-        "write_file /README.md",
-        "## Done: Word Counter",
-    ):
-        assert word in done.stdout
+    for word in ("completed", "requests", "tokens in", "tokens out", "tool calls", "cost", "duration"):
+        assert word in done.stderr  # stdout is a pipe: it carries the answer alone
+    assert "write_file /README.md" in done.stderr
+    assert done.stdout.startswith("## Done: Word Counter")
 
 
 def test_timeout_ends_an_endless_stream():
@@ -144,3 +137,26 @@ def test_bad_input_is_one_clear_line_and_exit_2(args, message):
 def test_empty_prompt(prompt):
     done = deep_tui("run", prompt)
     assert done.returncode == 2 and "the prompt is empty" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("prompt", ["hello", "sessions"])
+def test_the_dashboard_without_a_terminal_says_so_at_once(prompt):
+    done = deep_tui(prompt, stdin="", timeout=30)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines() == [
+        "deep-tui: error: the dashboard needs a terminal, and stdin is not one: "
+        "deep-tui run PROMPT runs a turn without it (--json for one event per line)"
+    ]
+
+
+def test_version_comes_from_the_package_metadata():
+    done = deep_tui("--version")
+    assert done.returncode == 0 and done.stdout == f"deep-tui {version('deep-tui')}\n"
+
+
+def test_an_unknown_theme_lists_the_known_ones():
+    done = deep_tui("--theme", "nope")
+    assert done.returncode == 2 and done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("deep-tui: error: unknown theme 'nope': choose one of ")
+    assert "nord" in lines[0] and "textual-dark" in lines[0]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
+import os
 
 import pytest
 from scripted import collect, deep_session, of_type, text_of
 
 from deep_tui.agents import open_session
-from deep_tui.events import RunFinished, parse_event
+from deep_tui.events import TRACEBACK_LIMIT, RunFinished, parse_event
 from deep_tui.spec import AgentSpec
 
 
@@ -208,6 +210,46 @@ async def test_a_failing_tool_fails_the_run_with_its_message_and_the_session_goe
     again = await collect(session, "again")
     assert again[-1].status in ("completed", "failed")
     assert again[0].turn == 2
+
+
+LEAKED_KEY = "sk-traceback-123"
+
+
+def fails_deep(depth: int) -> str:
+    """Calls itself ``depth`` times, then fails with a long message that quotes a key."""
+    if depth:
+        return fails_deep(depth - 1)
+    raise RuntimeError("y" * 20_000 + f" (key {os.environ['OPENAI_API_KEY']})")
+
+
+def line_of(function, text: str) -> int:
+    lines, first = inspect.getsourcelines(function)
+    return first + next(i for i, line in enumerate(lines) if text in line)
+
+
+async def test_a_failed_call_carries_its_traceback_masked_and_capped(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", LEAKED_KEY)
+    session = deep_session([("tool", "boom", {"reason": "disk"})], tools=[boom])
+    call = of_type(await collect(session), "tool_call_finished")[0]
+    assert call.outcome == "failed"
+    assert f"line {line_of(boom, 'raise')}, in boom" in call.traceback
+    assert call.traceback.endswith("RuntimeError: kaboom: disk\n")
+
+    session = deep_session([("tool", "fails_deep", {"depth": 150})], tools=[fails_deep])
+    call = of_type(await collect(session), "tool_call_finished")[0]
+    trace = call.traceback
+    assert len(trace) <= TRACEBACK_LIMIT and trace.startswith("… (earlier frames are left out)")
+    raised = f"line {line_of(fails_deep, 'raise')}, in fails_deep\n    raise RuntimeError("
+    assert raised in trace and f"line {line_of(fails_deep, 'return')}, in fails_deep" in trace
+    assert "RuntimeError: yyyy" in trace and trace.endswith("… (the rest of the message is left out)\n")
+    assert LEAKED_KEY not in call.model_dump_json()
+
+
+async def test_calls_that_did_not_raise_carry_no_traceback():
+    session = deep_session([("tool", "slow_tool", {"seconds": 0}), ("tool", "boom", {"reason": "x"})],
+                           tools=[slow_tool, boom])  # fmt: skip
+    calls = {e.tool: e for e in of_type(await collect(session), "tool_call_finished")}
+    assert calls["slow_tool"].traceback is None and calls["boom"].traceback is not None
 
 
 async def test_a_model_error_is_a_failed_run_and_the_next_turn_works():

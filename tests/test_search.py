@@ -230,7 +230,7 @@ async def test_search_in_a_10000_row_log_finds_every_match():
         await pilot.press("up")  # ↑ in the bar: the previous match, wrapping to the last
         await pilot.pause()
         assert log.rows[log.cursor].key == "/data/f9999.txt" and count(app) == "11/11"
-        await retype(pilot, "error")  # the outcome word: every failed call
+        await retype(pilot, "failed")  # the outcome word: every failed call
         await pilot.pause()
         assert count(app).endswith(f"/{len(range(0, 10_000, 7))}")
 

@@ -16,11 +16,12 @@ from typing import Any
 
 import httpx
 import uvicorn
+from agents.hostile import EVIL_FILE, RESULT_END, SECRET_ENV
 
 from deep_tui.agents import AgentError
 from deep_tui.events import parse_event
 from deep_tui.spec import AgentSpec
-from deep_tui.web import server
+from deep_tui.web import details, server
 from deep_tui.web.server import Runs, create_app
 
 AGENTS = Path(__file__).parent / "agents"
@@ -312,3 +313,176 @@ def test_the_page_loads_nothing_from_elsewhere_and_never_parses_event_text_as_ht
     assert "EventSource" in page.text and "Cancel" in page.text
     for forbidden in ("http://", "https://", "innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"):
         assert forbidden not in page.text
+
+
+HOSTILE = AgentSpec(agent=f"{AGENTS}/hostile.py:build")
+SLOW = AgentSpec(agent=f"{AGENTS}/slow.py:build")
+
+
+def elements(nodes: list[Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every element of a markdown tree, as (tag, attributes)."""
+    for node in nodes:
+        if isinstance(node, list):
+            yield node[0], node[1]
+            yield from elements(node[2:])
+
+
+def text_of(nodes: list[Any]) -> str:
+    return "".join(node if isinstance(node, str) else text_of(node[2:]) for node in nodes)
+
+
+def test_the_answer_is_a_markdown_tree_with_its_html_as_text_and_only_web_links():
+    with served(HOSTILE) as web, web.client() as client:
+        run_id = start_run(client)
+        assert web.wait_finished(run_id) == "completed"
+        answer = client.get(f"/runs/{run_id}/answer").json()
+    nodes = answer["nodes"]
+    assert nodes[0] == ["h1", {}, "Report 📋"]
+    found = dict(elements(nodes))
+    assert {"strong", "em", "code", "pre", "ul", "li", "table", "th", "td", "a"} <= set(found)
+    assert not {"img", "script", "i", "b"} & set(found)  # the agent's HTML stays text
+    text = text_of(nodes)
+    for attack in ("<img src=x onerror=", "<script>window.pwned='script'</script>", "<i>read</i>", "<b>not bold</b>"):
+        assert attack in text
+    links = [attributes["href"] for tag, attributes in elements(nodes) if tag == "a"]
+    assert links == ["https://tracker.example/p.png", "https://example.com/docs", "https://example.com/a%20b"]
+    assert "[click me](javascript:window.pwned='link')" in text and "[start a run](/agent/stream?prompt=pwned)" in text
+    assert ["span", {"hl": "k"}, "def"] in found_code(nodes)
+
+
+def found_code(nodes: list[Any]) -> list[Any]:
+    return next(node[2][2:] for node in nodes if isinstance(node, list) and node[0] == "pre")
+
+
+def test_the_answer_can_be_fetched_in_settled_parts_that_add_up_to_the_whole():
+    with served(HOSTILE) as web, web.client() as client:
+        run_id = start_run(client)
+        assert web.wait_finished(run_id) == "completed"
+        whole = client.get(f"/runs/{run_id}/answer").json()
+        deltas = [e for e in events(client.get(f"/runs/{run_id}/events")) if e.type == "text_delta"]
+        first = deltas[0].seq
+        so_far = ""
+        for delta in deltas:  # stop in the middle of the list's fourth item, as a page streaming it would
+            so_far += delta.text
+            if "and [home]" in so_far:
+                last = delta.seq
+                break
+        answer = f"/runs/{run_id}/answer"
+        halfway = client.get(answer, params={"first": first, "last": last, "settled": True}).json()
+        assert halfway["nodes"] == whole["nodes"][: len(halfway["nodes"])] == whole["nodes"][:3]  # up to a blank line
+        growing = halfway["partial"]  # the list so far: its three finished items, for the page to replace later
+        assert [node[0] for node in growing] == ["ul"] and len(growing[0]) - 2 == 3
+        complete_lines = so_far[: so_far.rfind("\n") + 1]
+        assert halfway["utf16"] + halfway["partial_utf16"] == len(complete_lines.encode("utf-16-le")) // 2
+        rest = client.get(answer, params={"first": first, "offset": halfway["end"]}).json()
+        assert halfway["nodes"] + rest["nodes"] == whole["nodes"] and rest["end"] == whole["end"]
+        assert halfway["utf16"] + rest["utf16"] == whole["utf16"] == whole["end"] + 1  # 📋 is two UTF-16 units
+        nothing = client.get(answer, params={"first": last + 1, "last": last}).json()
+        assert nothing == {"nodes": [], "end": 0, "utf16": 0, "partial": [], "partial_utf16": 0}
+        assert client.get(answer, params={"offset": -1}).status_code == 422
+        assert client.get("/runs/nope/answer").status_code == 404
+
+
+def test_a_file_of_the_run_can_be_read_with_secrets_masked_and_nothing_changed(monkeypatch):
+    monkeypatch.setenv(SECRET_ENV, "sk-test-0123456789")
+    with served(HOSTILE) as web, web.client() as client:
+        run_id = start_run(client)
+        assert web.wait_finished(run_id) == "completed"
+        files = f"/runs/{run_id}/files"
+        shown = client.get(files, params={"path": "/notes/evil.html"})
+        assert shown.status_code == 200
+        assert shown.json() == {
+            "path": "/notes/evil.html",
+            "size": len(EVIL_FILE) + len("sk-test-0123456789"),
+            "text": EVIL_FILE + "[redacted]",
+            "truncated": False,
+        }
+        assert client.get(files, params={"path": "notes//evil.html"}).json()["text"] == EVIL_FILE + "[redacted]"
+        for missing in ("/notes/gone.md", "/notes", "/", "/notes/evil.html\x00", "/notes/evil.html/x"):
+            refused = client.get(files, params={"path": missing})
+            assert refused.status_code == 404 and "no file" in refused.json()["detail"], missing
+        assert client.get(files).status_code == 422  # the path is required
+        for method in ("POST", "PUT", "DELETE"):
+            assert client.request(method, files, params={"path": "/notes/evil.html"}).status_code == 405
+        monkeypatch.setattr(details, "FILE_LIMIT", 5)
+        cut = client.get(files, params={"path": "/notes/evil.html"}).json()
+        assert cut["text"] == EVIL_FILE[:5] and cut["truncated"] and cut["size"] > 5
+        session = web.runs.get(run_id).session
+        assert session is not None and list(session.files.files) == ["/notes/evil.html"]
+
+
+def test_a_file_cut_inside_a_character_or_not_text_is_said_so(monkeypatch):
+    with served(HOSTILE) as web, web.client() as client:
+        run_id = start_run(client)
+        assert web.wait_finished(run_id) == "completed"
+        workspace = web.runs.get(run_id).session.files  # type: ignore[union-attr]
+        workspace.write_bytes("/bin/blob", b"\x89PNG\r\n\x1a\n\xff\xfe")
+        workspace.write_bytes("/notes/tulips.txt", "tulipes é".encode())
+        files = f"/runs/{run_id}/files"
+        assert client.get(files, params={"path": "/bin/blob"}).json()["text"] is None
+        monkeypatch.setattr(details, "FILE_LIMIT", len("tulipes ") + 1)  # the middle of "é"
+        cut = client.get(files, params={"path": "/notes/tulips.txt"}).json()
+        assert cut == {"path": "/notes/tulips.txt", "size": 10, "text": "tulipes ", "truncated": True}
+
+
+def test_a_tool_call_is_shown_with_its_whole_result_and_secrets_masked(monkeypatch):
+    monkeypatch.setenv(SECRET_ENV, "sk-test-0123456789")
+    with served(HOSTILE) as web, web.client() as client:
+        run_id = start_run(client)
+        assert web.wait_finished(run_id) == "completed"
+        call = client.get(f"/runs/{run_id}/calls/report").json()
+        preview = next(e for e in events(client.get(f"/runs/{run_id}/events")) if e.type == "tool_call_finished")
+        assert len(preview.preview) < call["size"]
+        assert call["result"].startswith("Report on <b>tulips</b>: [redacted] lorem ipsum")
+        assert call["result"].endswith(RESULT_END) and len(call["result"]) == call["size"] - 8  # the key is 8 longer
+        assert {k: call[k] for k in ("call_id", "tool", "args", "status", "truncated")} == {
+            "call_id": "report",
+            "tool": "big_report",
+            "args": {"topic": "<b>tulips</b>"},
+            "status": "success",
+            "truncated": False,
+        }
+        monkeypatch.setattr(details, "RESULT_LIMIT", 100)
+        cut = client.get(f"/runs/{run_id}/calls/report").json()
+        assert len(cut["result"]) == 100 - 8 and cut["truncated"]
+        assert client.get(f"/runs/{run_id}/calls/nope").status_code == 404
+        assert client.post(f"/runs/{run_id}/calls/report").status_code == 405
+
+
+def test_a_call_still_running_is_shown_as_running():
+    with served(SLOW) as web, web.client() as client:
+        run_id = start_run(client)
+        with client.stream("GET", f"/runs/{run_id}/events") as response:
+            next(e for e in events_of(response) if e.type == "tool_call_started" and e.call_id == "b")
+            running = client.get(f"/runs/{run_id}/calls/b").json()
+            client.post(f"/runs/{run_id}/cancel")
+        assert running == {
+            "call_id": "b",
+            "tool": "long_build",
+            "args": {"target": "all"},
+            "status": "running",
+            "duration": None,
+            "size": None,
+            "result": None,
+            "truncated": False,
+        }
+        assert client.get(f"/runs/{run_id}/calls/b").json()["status"] == "cancelled"
+
+
+def events_of(response: httpx.Response) -> Iterator[Any]:
+    """The events of a response one by one, as they come."""
+    for message in messages(response):
+        if "comment" not in message:
+            yield parse_event(message["data"])
+
+
+def test_an_sse_frame_escapes_the_controls_json_leaves_raw():
+    """``curl -N`` prints frames to a terminal: an 8-bit CSI or a DEL from the agent must arrive escaped."""
+    from deep_tui.events import TextDelta, parse_event
+    from deep_tui.web.server import sse_frame
+
+    event = TextDelta(seq=3, text="a\x9b2Jb\x7fc\x1b]0;t\x07")
+    frame = sse_frame(event).decode()
+    assert not any(ch in frame for ch in "\x9b\x7f\x1b\x07")
+    data = next(line for line in frame.splitlines() if line.startswith("data: "))[6:]
+    assert parse_event(data) == event

@@ -75,14 +75,15 @@ def test_ctrl_c_ends_the_runs_in_flight_and_the_server_without_a_traceback():
 
 
 def test_a_public_host_needs_a_token():
-    done = deep_tui("serve", "--host", "0.0.0.0")
+    port = str(free_port())
+    done = deep_tui("serve", "--host", "0.0.0.0", "--port", port)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         "deep-tui: error: --host 0.0.0.0 would let other machines start runs: give --token as well "
         "(or serve on 127.0.0.1 and reach it through an SSH tunnel)"
     ]
-    assert deep_tui("serve", "--host", "0.0.0.0", "--tui").returncode == 2
-    assert deep_tui("serve", "--token", " ").returncode == 2
+    assert deep_tui("serve", "--host", "0.0.0.0", "--tui", "--port", port).returncode == 2
+    assert deep_tui("serve", "--token", " ", "--port", port).returncode == 2
 
 
 def test_a_port_in_use_is_one_line_not_a_traceback():
@@ -100,6 +101,7 @@ def test_a_port_in_use_is_one_line_not_a_traceback():
 
 @pytest.mark.parametrize(("blocked", "args"), [("fastapi", ["serve"]), ("textual_serve", ["serve", "--tui"])])
 def test_serve_without_the_web_extra_says_how_to_install_it(blocked, args):
+    args = [*args, "--port", str(free_port())]  # not the default 8000, which something else may hold
     code = f"import sys; sys.modules[{blocked!r}] = None; import deep_tui.cli as c; raise SystemExit(c.main({args!r}))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env(), timeout=60)
     assert done.returncode == 2
@@ -110,7 +112,7 @@ def test_serve_without_the_web_extra_says_how_to_install_it(blocked, args):
 
 
 def test_an_agent_that_cannot_load_fails_at_startup():
-    done = deep_tui("serve", "--agent", f"{AGENTS}/custom.py:broken")
+    done = deep_tui("serve", "--agent", f"{AGENTS}/custom.py:broken", "--port", str(free_port()))
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         f"deep-tui: error: {AGENTS}/custom.py:broken() raised ValueError: the factory needs a config file"

@@ -15,14 +15,16 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from deep_tui.format import size
+from deep_tui.terminal_text import visible
 
 VIEW_LIMIT = 256 * 1024
 """Bytes of a file shown; the rest is one keystroke away in a real editor, not here."""
 
 
 def _text(data: bytes) -> str | None:
+    """The start of a file as a terminal may show it, or None for binary content."""
     try:
-        return data[:VIEW_LIMIT].decode("utf-8")
+        return visible(data[:VIEW_LIMIT].decode("utf-8"))
     except UnicodeDecodeError:
         return None
 
@@ -56,7 +58,7 @@ class FileViewer(ModalScreen[None]):
 
     def _title(self) -> Text:
         state = "new file" if self.previous is None else "changed"
-        return Text.assemble((self.path, "bold"), f"  {size(len(self.content))} · {state}")
+        return Text.assemble((visible(self.path), "bold"), f"  {size(len(self.content))} · {state}")
 
     def _content(self) -> Syntax | Text:
         text = _text(self.content)
@@ -77,8 +79,8 @@ class FileViewer(ModalScreen[None]):
             difflib.unified_diff(
                 old.splitlines(),
                 new.splitlines(),
-                fromfile=f"a{self.path}" if self.previous is not None else "/dev/null",
-                tofile=f"b{self.path}",
+                fromfile=f"a{visible(self.path)}" if self.previous is not None else "/dev/null",
+                tofile=f"b{visible(self.path)}",
                 lineterm="",
             )
         )

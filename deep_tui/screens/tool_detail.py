@@ -1,4 +1,4 @@
-"""One tool call in full: its arguments and its result."""
+"""One tool call in full: its arguments, its result and, for a tool that raised, its traceback."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from deep_tui.format import duration, size
+from deep_tui.terminal_text import visible
 from deep_tui.widgets.tool_call_log import ToolCallRecord
 
 RESULT_LIMIT = 256 * 1024
@@ -35,10 +36,11 @@ class ToolDetail(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         record = self.record
         seconds = f" · {duration(record.duration)}" if record.duration is not None else ""
+        call_id = visible(record.call_id)
         with Vertical(id="detail"):
             yield Static(
                 Text.assemble(
-                    (record.tool, "bold"), f"  {record.status}{seconds} · started {record.clock} · id {record.call_id}"
+                    (record.tool, "bold"), f"  {record.status}{seconds} · started {record.clock} · id {call_id}"
                 ),
                 id="detail-title",
             )
@@ -46,7 +48,7 @@ class ToolDetail(ModalScreen[None]):
                 yield Static(Text("Arguments", style="bold underline"))
                 yield Static(
                     Syntax(
-                        json.dumps(record.args, indent=2, ensure_ascii=False, default=str),
+                        visible(json.dumps(record.args, indent=2, ensure_ascii=False, default=str)),
                         "json",
                         theme="ansi_dark",
                         word_wrap=True,
@@ -54,6 +56,9 @@ class ToolDetail(ModalScreen[None]):
                 )
                 yield Static(Text(f"\nResult ({size(record.size)})", style="bold underline"))
                 yield Static(self._result(), id="detail-result")
+                if record.traceback:
+                    yield Static(Text("\nTraceback", style="bold underline"))
+                    yield Static(Text(visible(record.traceback), style="dim"), id="detail-traceback")
         yield Footer()
 
     def _result(self) -> Text:
@@ -61,7 +66,7 @@ class ToolDetail(ModalScreen[None]):
             return Text("Still running…", style="italic yellow")
         text = self.result if self.result is not None else self.record.preview
         shown = text[:RESULT_LIMIT]
-        result = Text(shown, style="red" if self.record.status in ("failed", "retried") else "")
+        result = Text(visible(shown), style="red" if self.record.status in ("failed", "retried") else "")
         if len(text) > len(shown) or self.record.size > len(text):
             result.append(f"\n… {size(len(shown))} of {size(max(self.record.size, len(text)))} shown", style="dim")
         return result

@@ -19,7 +19,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Iterator
 from importlib.resources import files
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 import anyio
 import uvicorn
@@ -32,12 +32,25 @@ from uvicorn.logging import DefaultFormatter
 
 from deep_tui.agents import AgentError, open_session
 from deep_tui.events import Event, RunFinished, RunStarted, RunStatus
+from deep_tui.redact import RedactingFilter, redact
 from deep_tui.sessions import SessionRecorder
 from deep_tui.spec import AgentSpec
-from deep_tui.web.auth import TOKEN_PARAM, bearer, token_matches
+from deep_tui.terminal_text import json_visible
+from deep_tui.web import details
+from deep_tui.web.auth import LOCAL, TOKEN_PARAM, Access, bearer, token_matches
+from deep_tui.web.guard import Guard
+
+if TYPE_CHECKING:
+    from deep_tui.runner import Session
 
 KEEP_FINISHED = 50
 """Finished runs kept for late followers; beyond this the oldest are forgotten."""
+
+MAX_RUNS = 8
+"""Runs going at once; one more is a 429 (``--max-runs``)."""
+
+PROMPT_SHOWN = 200
+"""Characters of a prompt shown in run listings; the run itself gets all of it."""
 
 HEARTBEAT_SECONDS = 15.0
 """A comment line is sent after this much silence, so proxies keep a quiet stream open."""
@@ -58,19 +71,27 @@ SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
 log = logging.getLogger("deep_tui.web")
 
 
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def sse_frame(event: Event) -> bytes:
-    """One event as an SSE message; ``data`` is the same JSON line ``deep-tui run --json`` prints."""
-    return f"event: {event.type}\nid: {event.seq}\ndata: {event.model_dump_json()}\n\n".encode()
+    """One event as an SSE message; ``data`` is the same JSON line ``deep-tui run --json`` prints, so ``curl`` to a
+    terminal cannot be driven by a C1 control or DEL that JSON leaves as it is."""
+    return f"event: {event.type}\nid: {event.seq}\ndata: {json_visible(event.model_dump_json())}\n\n".encode()
 
 
 class Run:
     """One run's events, as SSE frames indexed by ``seq``, and the task producing them."""
 
-    def __init__(self, prompt: str, recorder: SessionRecorder | None = None) -> None:
+    def __init__(self, prompt: str, recorder: SessionRecorder | None = None, session: Session | None = None) -> None:
         self.id = ""
-        self.prompt = prompt
+        self.prompt = redact(prompt)  # as listings show it, like the run_started event
         self.recorder = recorder
         """Keeps the run's session on disk; None with ``--no-save``."""
+        self.session = session
+        """The run's conversation: its workspace and history, which the page opens files and calls from."""
+        self.notes = details.RunNotes()
         self.frames: list[bytes] = []
         self.finished: RunFinished | None = None
         self.task: asyncio.Task[RunFinished] | None = None
@@ -85,6 +106,7 @@ class Run:
         """The session's sink: record the event, keep its frame and wake every follower."""
         if self.recorder is not None:
             self.recorder.record(event)
+        self.notes.add(event)
         if isinstance(event, RunStarted):
             self.id = event.run_id
             self.started.set()
@@ -132,16 +154,20 @@ class RunInfo(BaseModel):
     @classmethod
     def of(cls, run: Run) -> RunInfo:
         saved_in = str(run.recorder.path) if run.recorder is not None else None
-        return cls(run_id=run.id, prompt=run.prompt, status=run.status, events=len(run.frames), saved_in=saved_in)
+        prompt = clip(run.prompt, PROMPT_SHOWN)
+        return cls(run_id=run.id, prompt=prompt, status=run.status, events=len(run.frames), saved_in=saved_in)
 
 
 class Runs:
     """Every run still going and the last ``KEEP_FINISHED`` finished, each on a session of its own."""
 
-    def __init__(self, spec: AgentSpec, timeout: float | None) -> None:
+    def __init__(self, spec: AgentSpec, timeout: float | None, max_runs: int = MAX_RUNS) -> None:
         self.spec = spec
         self.timeout = timeout
+        self.max_runs = max_runs
         self._runs: dict[str, Run] = {}
+        self._starting = 0
+        """Runs between their request and their ``run_started``, not yet in ``_runs``."""
 
     def __iter__(self) -> Iterator[Run]:
         return iter(list(self._runs.values()))
@@ -156,6 +182,17 @@ class Runs:
         """A new run on a new session, registered under the id its ``run_started`` event carries."""
         if not prompt.strip():
             raise HTTPException(422, 'the prompt is empty: give the agent something to do, e.g. "write a haiku"')
+        going = self._starting + sum(run.finished is None for run in self._runs.values())
+        if going >= self.max_runs:
+            reason = f"{going} runs are going, the most this server runs at once (--max-runs {self.max_runs}): "
+            raise HTTPException(429, reason + "wait for one to end, or cancel one with POST /runs/ID/cancel")
+        self._starting += 1
+        try:
+            return await self._start(prompt, timeout)
+        finally:
+            self._starting -= 1
+
+    async def _start(self, prompt: str, timeout: float | None) -> Run:
         try:  # building an agent imports and constructs things: keep it off the event loop
             session = await asyncio.to_thread(open_session, self.spec)
         except AgentError as exc:
@@ -165,7 +202,7 @@ class Runs:
         except OSError as exc:
             reason = f"cannot keep the session on disk ({exc}): set DEEP_TUI_HOME or pass --no-save"
             raise HTTPException(503, reason) from None
-        run = Run(prompt, recorder)
+        run = Run(prompt, recorder, session)
         run.task = asyncio.create_task(session.run(prompt, run.add, timeout=timeout or self.timeout))
         run.task.add_done_callback(lambda _: self._ended(run))
         try:
@@ -174,7 +211,7 @@ class Runs:
             run.task.cancel()  # our client left before it had the id: nobody could follow or cancel it
             raise
         self._runs[run.id] = run
-        log.info("run %s started: %r", run.id, prompt[:60])
+        log.info("run %s started: %r", run.id, clip(redact(prompt), 60))  # masked first: a cut secret is no secret
         return run
 
     def cancel_all(self) -> None:
@@ -185,11 +222,19 @@ class Runs:
         if run.finished is not None:
             log.info("run %s %s: %d events in %.1f s", run.id, run.status, len(run.frames), run.finished.duration)
         if run.recorder is not None:  # the run has ended: its last snapshot may be taken off the loop
-            asyncio.get_running_loop().run_in_executor(None, run.recorder.close)  # it joins its writer thread
-            log.info("run %s saved in %s", run.id, run.recorder.path)
+            asyncio.get_running_loop().run_in_executor(None, _close, run.id, run.recorder)
         finished = [r for r in self._runs.values() if r.finished is not None]
         for old in finished[: max(0, len(finished) - KEEP_FINISHED)]:
             del self._runs[old.id]
+
+
+def _close(run_id: str, recorder: SessionRecorder) -> None:
+    """Finish saving a run (this waits for its last save), then say where, or that it was not saved in full."""
+    recorder.close()
+    if recorder.problems:  # the recorder has logged each problem as it happened
+        log.warning("run %s was not saved in full in %s", run_id, recorder.path)
+    else:
+        log.info("run %s saved in %s", run_id, recorder.path)
 
 
 class EventStream(StreamingResponse):
@@ -257,9 +302,17 @@ def _last_event_id(value: str | None) -> int:
     return int(text)
 
 
-def create_app(spec: AgentSpec, *, token: str | None = None, timeout: float | None = None) -> FastAPI:
-    """The web app serving runs of the agent ``spec`` names; with ``token``, only to requests carrying it."""
-    runs = Runs(spec, timeout)
+def create_app(
+    spec: AgentSpec,
+    *,
+    token: str | None = None,
+    timeout: float | None = None,
+    access: Access = LOCAL,
+    max_runs: int = MAX_RUNS,
+) -> FastAPI:
+    """The web app serving runs of the agent ``spec`` names: with ``token``, only to requests carrying it;
+    always only under a name ``access`` allows, and never to another site's pages."""
+    runs = Runs(spec, timeout, max_runs)
     page = files("deep_tui.web").joinpath("index.html").read_text(encoding="utf-8")
     app = FastAPI(
         title="deep-tui", summary="Runs of a pydantic-deep agent as Server-Sent Events", docs_url=None, redoc_url=None
@@ -267,12 +320,13 @@ def create_app(spec: AgentSpec, *, token: str | None = None, timeout: float | No
     app.state.runs = runs
     if token:
         app.add_middleware(TokenGate, token=token)
+    app.add_middleware(Guard, access=access)  # added last, so it is the outermost
 
     @app.get("/", include_in_schema=False)
     async def index() -> HTMLResponse:
         return HTMLResponse(page, headers={"Content-Security-Policy": PAGE_POLICY, "Cache-Control": "no-cache"})
 
-    @app.get("/agent/stream", response_class=EventStream, responses=SSE_RESPONSE)
+    @app.get("/agent/stream", response_class=EventStream, status_code=200, responses=SSE_RESPONSE)
     async def agent_stream(
         prompt: str = "", timeout: float | None = Query(None, gt=0, description="seconds")
     ) -> EventStream:
@@ -292,7 +346,13 @@ def create_app(spec: AgentSpec, *, token: str | None = None, timeout: float | No
     async def get_run(run_id: str) -> RunInfo:
         return RunInfo.of(runs.get(run_id))
 
-    @app.get("/runs/{run_id}/events", response_class=EventStream, responses=SSE_RESPONSE, response_model=None)
+    @app.get(
+        "/runs/{run_id}/events",
+        response_class=EventStream,
+        status_code=200,
+        responses=SSE_RESPONSE,
+        response_model=None,
+    )
     async def follow_run(run_id: str, last_event_id: str | None = Header(None)) -> Response:
         """Every event of the run from the start, or after ``Last-Event-ID``; 204 when nothing is left to send."""
         run = runs.get(run_id)
@@ -310,6 +370,7 @@ def create_app(spec: AgentSpec, *, token: str | None = None, timeout: float | No
             await asyncio.wait([run.task])
         return RunInfo.of(run)
 
+    app.include_router(details.router(runs.get))
     return app
 
 
@@ -325,13 +386,19 @@ class _Server(uvicorn.Server):
         await super().shutdown(sockets)
 
 
-def serve(app: FastAPI, host: str, port: int) -> None:
-    """Serve ``app`` with uvicorn until Ctrl+C or SIGTERM, logging one line per run start and end."""
-    handler = logging.StreamHandler(sys.stderr)
+def log_to(stream: TextIO) -> None:
+    """Log one line per run start and end to ``stream``, with every secret masked."""
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(DefaultFormatter("%(levelprefix)s %(message)s"))
+    handler.addFilter(RedactingFilter())
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     log.propagate = False
+
+
+def serve(app: FastAPI, host: str, port: int) -> None:
+    """Serve ``app`` with uvicorn until Ctrl+C or SIGTERM, logging one line per run start and end."""
+    log_to(sys.stderr)
     config = uvicorn.Config(app, host=host, port=port, access_log=False, timeout_graceful_shutdown=5)
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl+C it handled
         _Server(config, app.state.runs).run()

@@ -19,6 +19,8 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from deep_tui.terminal_text import visible
+
 if TYPE_CHECKING:
     from deep_tui.events import FileChange
 
@@ -93,7 +95,7 @@ class FileTree(Tree[str]):
 
     def _add_file(self, path: str) -> TreeNode[str]:
         parent = self._directory(posixpath.dirname(path))
-        node = parent.add_leaf(posixpath.basename(path), data=path, before=self._position(path, False))
+        node = parent.add_leaf(Text(_name(path)), data=path, before=self._position(path, False))
         self._by_path[path] = node
         return node
 
@@ -102,7 +104,7 @@ class FileTree(Tree[str]):
         if node is None:
             parent = self._directory(posixpath.dirname(path))
             node = parent.add(
-                posixpath.basename(path) + "/",
+                Text(_name(path) + "/"),
                 data=path,
                 expand=True,
                 before=self._position(path, True),
@@ -120,7 +122,7 @@ class FileTree(Tree[str]):
         return index if index < len(keys) - 1 else None
 
     def _label(self, path: str, *, fresh: bool) -> Text:
-        name = posixpath.basename(path)
+        name = _name(path)
         change = self._changes.get(path)
         if change is None:
             return Text(name)
@@ -144,6 +146,11 @@ class FileTree(Tree[str]):
         node = event.node
         if node.data and not node.allow_expand:
             self.post_message(self.FileSelected(node.data))
+
+
+def _name(path: str) -> str:
+    """The path's last part as a label shows it (in a ``Text``: a ``str`` label would be read as markup)."""
+    return visible(posixpath.basename(path))
 
 
 def _key(path: str, is_dir: bool) -> tuple[bool, str]:

@@ -80,13 +80,30 @@ class LineView(ScrollView):
             self.call_later(self.settle)
         self._pending_size = Size(width, lines)
 
+    def follow_end(self) -> None:
+        """Follow the end again from the next change on, wherever the reader had scrolled to."""
+        self._at_end = True
+        if self._pending_size is not None:
+            self._follow_after = True
+
+    def action_scroll_end(self) -> None:
+        """End follows the end again. Not animated: an animated scroll aims at where the end was when it
+        began, and stops short of it while lines keep coming."""
+        self.follow_end()
+        self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
+
     def wants_follow(self) -> bool:
         """Whether new lines should scroll into view: by default, when the end was showing."""
         return self._at_end
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
-        self._at_end = new_value >= self.max_scroll_y
+        self._at_end = self.scroll_target_y >= self.max_scroll_y
+
+    def watch_scroll_target_y(self, value: float) -> None:
+        """Where a scroll is going decides whether to follow, from its first frame: a batch arriving while
+        Home animates must not snap the view back to the end."""
+        self._at_end = value >= self.max_scroll_y
 
     def on_resize(self) -> None:
         """A view that showed its end still does after a resize (which changes where the end is)."""

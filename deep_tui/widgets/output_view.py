@@ -10,7 +10,8 @@ a line-based view with a cost per update that does not grow with the answer:
   its last visual line being redrawn, and is rendered as markdown once it ends.
 
 Only visible lines are painted; the view follows the end unless the user has
-scrolled up.
+scrolled up, and then a hint in the bottom border says that new output arrived
+below. A new turn follows the end again.
 """
 
 from __future__ import annotations
@@ -24,15 +25,18 @@ from rich.console import RenderableType
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.events import Click
 from textual.strip import Strip
 
 from deep_tui.format import size
+from deep_tui.terminal_text import visible
 from deep_tui.widgets.line_view import LineView
 
-BlockKind = Literal["prompt", "thinking", "answer", "error", "note"]
+BlockKind = Literal["prompt", "message", "thinking", "answer", "error", "note"]
 
 STYLES: dict[BlockKind, Style] = {
     "prompt": Style(bold=True, color="cyan"),
+    "message": Style(color="cyan"),
     "thinking": Style(dim=True, italic=True),
     "answer": Style(),
     "error": Style(color="red", bold=True),
@@ -40,6 +44,8 @@ STYLES: dict[BlockKind, Style] = {
 }
 PROMPT_SHOWN = 2000
 """Characters of a prompt shown above its answer; a pasted megabyte should not fill the pane."""
+UNSEEN_HINT = "new output below ↓ (End)"
+"""The bottom border while output arrived below a reader who scrolled up; a click on it or End goes there."""
 FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 TOKEN = re.compile(r"\n|[^\S\n]+|\S+")
 
@@ -141,31 +147,51 @@ class OutputView(LineView, can_focus=True):
         """Where in the streaming block's source the next unscanned line starts."""
         self._fenced = False
         self._width = 0
+        self._fresh = False
+        """Whether output arrived since the last ``settle``, as opposed to a re-wrap after a resize."""
 
     # What the app calls -------------------------------------------------------------
 
     def add_prompt(self, prompt: str, turn: int) -> None:
-        """Start a turn: its prompt (the start of it, if it is long) above where its answer will stream."""
-        label = Text.assemble((f" turn {turn} ", "reverse"), " ", ("> ", "bold cyan"), (prompt[:PROMPT_SHOWN], "bold"))
+        """Start a turn: its prompt (the start of it, if it is long) above where its answer will stream.
+
+        The view follows the end from here, even if the reader had scrolled up in an earlier turn."""
+        self.follow_end()
+        shown = visible(prompt[:PROMPT_SHOWN])
+        label = Text.assemble((f" turn {turn} ", "reverse"), " ", ("> ", "bold cyan"), (shown, "bold"))
         if len(prompt) > PROMPT_SHOWN:
             label.append(f"… ({size(len(prompt))} in all)", style="dim")
         self._add_fixed("prompt", prompt, label)
 
+    def add_message(self, text: str, kind: Literal["steer", "follow_up"]) -> None:
+        """A message the user sent into the running turn, at the point where the model read it."""
+        label = Text.assemble(
+            ("↳ you ", "bold cyan"), (f"({kind.replace('_', '-')}): ", "cyan"), (text[:PROMPT_SHOWN], "bold")
+        )
+        if len(text) > PROMPT_SHOWN:
+            label.append(f"… ({size(len(text))} in all)", style="dim")
+        self._add_fixed("message", text, label)
+
     def add_text(self, text: str, kind: Literal["answer", "thinking"] = "answer") -> None:
         """Append streamed text; thinking and answer text go to separate blocks."""
+        text = visible(text)
         block = self._blocks[-1] if self._blocks else None
         if block is None or not block.live or block.kind != kind:
             self._finish_live()
             self._start_live(kind)
+        if not self._blocks[-1].source:  # the gap to the block above is the view's to draw
+            text = text.lstrip("\n")
         self._feed(text)
         self._publish()
 
     def add_error(self, message: str) -> None:
         """Show an error where the answer would be."""
+        message = visible(message)
         self._add_fixed("error", message, Text(f"✗ {message}", style=STYLES["error"]))
 
     def add_note(self, message: str) -> None:
         """A dim line, such as "cancelled", under the turn."""
+        message = visible(message)
         self._add_fixed("note", message, Text(message, style=STYLES["note"]))
 
     def end_turn(self) -> None:
@@ -293,8 +319,32 @@ class OutputView(LineView, can_focus=True):
         else:
             self._lines.extend(block.lines)
             self._live_start = len(self._lines)
+        self._fresh = True
         self._update_size()
         self.refresh()
+
+    # The hint ------------------------------------------------------------------------------
+
+    def settle(self) -> None:
+        fresh, self._fresh = self._fresh, False
+        following = self._pending_size is None or self._follow_after
+        super().settle()
+        if fresh and not following:
+            self._show_unseen(True)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if self._at_end:
+            self._show_unseen(False)
+
+    def _show_unseen(self, unseen: bool) -> None:
+        if unseen != self.has_class("-unseen"):
+            self.set_class(unseen, "-unseen")
+            self.border_subtitle = UNSEEN_HINT if unseen else ""
+
+    def on_click(self, event: Click) -> None:
+        if self.has_class("-unseen") and event.y == self.outer_size.height - 1:
+            self.scroll_end(animate=False)
 
     def _update_size(self) -> None:
         self.set_line_count(len(self._lines), self._content_width())

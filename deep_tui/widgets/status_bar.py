@@ -7,6 +7,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from deep_tui.format import duration
+from deep_tui.terminal_text import visible
 
 STATUS_STYLES = {
     "idle": "dim",
@@ -17,10 +18,12 @@ STATUS_STYLES = {
     "failed": "bold red",
     "timeout": "bold red",
 }
+AGENT_KEPT = 12
+"""Cells of the agent's name kept, on a narrow line, before the step gives way."""
 
 
 class StatusBar(Widget):
-    """``deep-tui · agent · status · step N · Node · elapsed``."""
+    """``deep-tui · agent · status · step N · Node · elapsed``; a narrow line drops the parts least needed first."""
 
     DEFAULT_CSS = """
     StatusBar { height: 1; background: $panel; color: $text; padding: 0 1; }
@@ -33,12 +36,28 @@ class StatusBar(Widget):
     elapsed: reactive[float] = reactive(0.0)
 
     def render(self) -> Text:
-        text = Text.assemble(("deep-tui", "bold magenta"), " · ", (self.agent, "bold"), " · ")
-        text.append(f"● {self.status}", style=STATUS_STYLES.get(self.status, ""))
+        parts = {"name": Text("deep-tui", "bold magenta"), "agent": Text(visible(self.agent), "bold")}
+        parts["status"] = Text(f"● {self.status}", STATUS_STYLES.get(self.status, ""))
         if self.step:
-            text.append(f" · step {self.step}")
+            parts["step"] = Text(f"step {self.step}")
         if self.node:
-            text.append(f" · {self.node}", style="cyan")
+            parts["node"] = Text(self.node, "cyan")
         if self.status not in ("idle", "loading"):
-            text.append(f" · {duration(self.elapsed)}", style="dim")
-        return text
+            parts["elapsed"] = Text(duration(self.elapsed), "dim")
+        width = self.content_size.width
+        for give_way in ("name", "node", "agent", "step", "agent"):
+            overflow = _line(parts).cell_len - width
+            if overflow <= 0:
+                break
+            if give_way == "agent":  # shortened: to a dozen cells, then, once the step went, to what is left
+                agent = parts["agent"]
+                agent.truncate(
+                    max(agent.cell_len - overflow, AGENT_KEPT if "step" in parts else 1), overflow="ellipsis"
+                )
+            else:
+                parts.pop(give_way, None)
+        return _line(parts)
+
+
+def _line(parts: dict[str, Text]) -> Text:
+    return Text(" · ").join(parts.values())

@@ -9,6 +9,8 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from deep_tui.terminal_text import visible
+
 if TYPE_CHECKING:
     from deep_tui.events import TodoItem
 
@@ -36,10 +38,10 @@ class TodoList(Static, can_focus=True):
         for todo in todos:
             mark, style = MARKS.get(todo.status, ("?", ""))
             if todo.status == "in_progress":
-                item = Text(todo.content, style="bold")
+                item = Text(visible(todo.content), style="bold")
                 if todo.active_form:
-                    item.append(f"\n{todo.active_form}…", style="italic yellow")
+                    item.append(f"\n{visible(todo.active_form)}…", style="italic yellow")
             else:
-                item = Text(todo.content, style={"completed": "dim", "blocked": "red"}.get(todo.status, ""))
+                item = Text(visible(todo.content), style={"completed": "dim", "blocked": "red"}.get(todo.status, ""))
             grid.add_row(Text(mark, style=style), item)
         self.update(grid)

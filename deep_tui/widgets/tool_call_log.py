@@ -24,6 +24,7 @@ from textual.reactive import reactive
 from textual.strip import Strip
 
 from deep_tui.format import duration, key_argument
+from deep_tui.terminal_text import visible
 from deep_tui.tool_filter import CallFilter, CallTable
 from deep_tui.widgets.line_view import LineView
 from deep_tui.widgets.search_bar import SearchBar
@@ -44,7 +45,6 @@ ICONS = {
 KEPT_PREVIEW = 300
 """Characters of a result kept per row: the detail view reads the whole result from the session, and
 10,000 rows of full previews would be 20 MB."""
-STATUS_WORDS = {"running": "running", "success": "ok", "failed": "error", "retried": "error"}
 DIM = Style(dim=True)
 BOLD = Style(bold=True)
 PLAIN = Style()
@@ -66,6 +66,8 @@ class ToolCallRecord:
     duration: float | None = None
     preview: str = ""
     size: int = 0
+    traceback: str | None = None
+    """Where the tool raised, for a failed call."""
 
 
 @dataclass(frozen=True)
@@ -135,21 +137,25 @@ class ToolCallLog(LineView, can_focus=True):
     def turn_started(self, turn: int, prompt: str) -> None:
         """A divider for the new turn; the log follows the newest call again."""
         self.cursor = -1
-        self._append(TurnDivider(turn, " ".join(prompt[:500].split())))
+        self.follow_end()
+        self._append(TurnDivider(turn, visible(" ".join(prompt[:500].split()))))
 
     def call_started(self, call_id: str, tool: str, args: dict[str, object]) -> None:
         record = ToolCallRecord(
-            call_id, tool, args, key_argument(tool, args), time.strftime("%H:%M:%S"), time.monotonic()
+            call_id, visible(tool), args, key_argument(tool, args), time.strftime("%H:%M:%S"), time.monotonic()
         )
         self._index[call_id] = record
         self._append(record)
 
-    def call_finished(self, call_id: str, outcome: str, seconds: float, preview: str, size: int) -> None:
+    def call_finished(
+        self, call_id: str, outcome: str, seconds: float, preview: str, size: int, traceback: str | None = None
+    ) -> None:
         record = self._index.get(call_id)
         if record is None:
             return
         record.status, record.duration, record.size = outcome, seconds, size
         record.preview = preview[:KEPT_PREVIEW]
+        record.traceback = traceback
         shown = len(self.rows)
         line = self._table.changed(record)  # a filter on the outcome may show or hide it now
         if line is not None:
@@ -300,7 +306,10 @@ class ToolCallLog(LineView, can_focus=True):
         self.refresh()
 
     def on_click(self, event: Click) -> None:
-        row = self.scroll_offset.y + event.y
+        offset = event.get_content_offset(self)  # ``event.y`` counts the border too
+        if offset is None:
+            return
+        row = self.scroll_offset.y + offset.y
         if 0 <= row < len(self.rows):
             self._move_to(row)
             self.action_open()
@@ -310,14 +319,15 @@ def _row_text(row: ToolCallRecord | TurnDivider) -> str:
     """A row as search and the filter's words read it: what it shows, but the changing duration."""
     if isinstance(row, TurnDivider):
         return f"turn {row.turn}: {row.prompt}"
-    return f"{row.clock} {row.tool} {row.key} {STATUS_WORDS.get(row.status, row.status)}"
+    return f"{row.clock} {row.tool} {row.key} {row.status}"
 
 
 def _call(record: ToolCallRecord, width: int) -> list[Segment]:
     """``time icon tool key-argument status duration``; small panes drop the time, then the status word."""
     icon, mark_style, status_style = ICONS.get(record.status, ICONS["interrupted"])
     seconds = record.duration if record.duration is not None else time.monotonic() - record.started
-    word = f" {STATUS_WORDS.get(record.status, record.status):>9}" if width >= 50 else ""  # narrow: the icon says it
+    # The outcome's own word, as the detail, the headless lines and the events say it. Narrow: the icon says it.
+    word = f" {record.status:>9}" if width >= 50 else ""
     right = f"{word} {duration(seconds):>8}"
     clock = f"{record.clock} " if width >= 70 else ""
     # The tool name takes at most half of what is left: on a small pane the argument says as much.
