@@ -316,6 +316,10 @@ async def test_a_bad_filter_says_why_and_keeps_what_was_typed():
         assert bar(app).is_open and bar(app).value == "status:broken"
         assert len(log.rows) == 21  # nothing filtered
         assert any("no outcome 'broken'" in str(n.message) for n in app._notifications)
+        await pilot.press("ctrl+u", *"status:[/b]", "enter")  # what was typed is quoted as text, not markup
+        await pilot.pause()
+        said = [n for n in app._notifications if "[/b]" in n.message]
+        assert said and not said[-1].markup
         await pilot.press("escape")
         await pilot.pause()
         assert app.focused is log and len(log.rows) == 21
