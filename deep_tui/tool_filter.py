@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 RUNNING = "running"
-ALIASES = {"ok": ("success",), "error": ("failed", "retried")}
-"""Outcome words the log shows that are not outcome names (``error`` covers the two outcomes shown as it)."""
 
 
 class Call(Protocol):
@@ -52,10 +50,9 @@ class CallFilter:
                 tools.extend(name.lower() for name in value.split(",") if name)
             elif key in ("status", "s"):
                 for word in filter(None, value.lower().split(",")):
-                    if word not in known and word not in ALIASES:
-                        choices = ", ".join([*known, *ALIASES])
-                        raise ValueError(f"no outcome {word!r}: use one of {choices}")
-                    outcomes.update(ALIASES.get(word, (word,)))
+                    if word not in known:
+                        raise ValueError(f"no outcome {word!r}: use one of {', '.join(known)}")
+                    outcomes.add(word)
             else:
                 raise ValueError(f"{key + ':'!r} is not a filter: use tool:NAME, status:OUTCOME or plain words")
         return cls(" ".join(text.split()), tuple(tools), frozenset(outcomes), tuple(words))

@@ -31,7 +31,7 @@ def test_the_quick_benchmark_prints_every_row():
         "key p99, after",
         "search key p99, 0.02 MB output",
         "search key p99, 200 tool calls",
-        "search opens (/)",
+        "search opens (first /)",
         "Escape→cancelled p95",
         "peak RSS",
         "agent text made terminal-safe, 1 MB, no controls",

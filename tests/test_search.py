@@ -13,6 +13,7 @@ from deep_tui.search import LineSearch
 from deep_tui.tool_filter import CallFilter
 from deep_tui.widgets import OutputView, ToolCallLog
 from deep_tui.widgets.line_view import LineView
+from deep_tui.widgets.output_view import UNSEEN_HINT
 from deep_tui.widgets.search_bar import SearchBar
 from tests.test_app import demo, until
 
@@ -186,6 +187,23 @@ async def test_output_arriving_during_a_search_is_searched_too():
         assert count(app) == "1/5"
 
 
+async def test_a_kept_search_and_the_new_output_hint_share_the_border():
+    app = Panes()
+    async with app.run_test(size=(80, 30)) as pilot:
+        output = await filled(pilot, answer())
+        output.focus()
+        output.scroll_home(animate=False, immediate=True)
+        await pilot.press("slash", *"needle", "enter")
+        await pilot.pause()
+        output.add_text("\n\nanother needle, below the reader")
+        output.settle()
+        await pilot.pause()
+        assert output.border_subtitle == f"/needle 1/4 · {UNSEEN_HINT}"
+        await pilot.press("end")
+        await pilot.pause()
+        assert output.border_subtitle == "/needle 1/4"  # the hint goes, the search stays
+
+
 # Search in the tool log -----------------------------------------------------------------------------
 
 
@@ -298,6 +316,10 @@ async def test_a_bad_filter_says_why_and_keeps_what_was_typed():
         assert bar(app).is_open and bar(app).value == "status:broken"
         assert len(log.rows) == 21  # nothing filtered
         assert any("no outcome 'broken'" in str(n.message) for n in app._notifications)
+        await pilot.press("ctrl+u", *"status:[/b]", "enter")  # what was typed is quoted as text, not markup
+        await pilot.pause()
+        said = [n for n in app._notifications if "[/b]" in n.message]
+        assert said and not said[-1].markup
         await pilot.press("escape")
         await pilot.pause()
         assert app.focused is log and len(log.rows) == 21
@@ -375,6 +397,6 @@ def test_a_filter_that_cannot_mean_anything_says_why(text: str, message: str):
 
 
 def test_a_filter_reads_tools_outcomes_and_words():
-    parsed = CallFilter.parse("tool:read_file,write  status:error  data  12:")
+    parsed = CallFilter.parse("tool:read_file,write  status:failed,retried  data  12:")
     assert parsed.tools == ("read_file", "write") and parsed.outcomes == {"failed", "retried"}
-    assert parsed.words == ("data", "12:") and parsed.text == "tool:read_file,write status:error data 12:"
+    assert parsed.words == ("data", "12:") and parsed.text == "tool:read_file,write status:failed,retried data 12:"

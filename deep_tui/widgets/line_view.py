@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Hashable
+from functools import partial
 from typing import ClassVar
 
 from rich.style import Style
@@ -69,6 +70,8 @@ class LineView(ScrollView):
         self._search_from = 0
         """Where the view was when the search bar opened: a query's first match is the first from there."""
         self._match_styles = (Style(), Style())
+        self._notes: dict[str, str] = {}
+        self._subtitle = ""
 
     def set_line_count(self, lines: int, width: int = 0) -> None:
         """Resize to ``lines``; applied once after the current batch of changes, following the end
@@ -214,6 +217,7 @@ class LineView(ScrollView):
             else:
                 assert self.parent is not None
                 await self.parent.mount(bar, after=self)
+            self.watch(bar.field, "value", partial(self._typed, bar), init=False)
         if self._bar is not None and self._bar is not bar:
             self._bar.close()
         self._bar = bar
@@ -273,21 +277,28 @@ class LineView(ScrollView):
         """The count in the bar while it is open, and in the border once it is closed."""
         search = self.search
         summary = search.summary() if search.query else ""
-        subtitle = ""
+        note = ""
         if (bar := self._bar_open("search")) is not None:
             bar.show_count(summary, found=bool(search.matches) or not search.query)
         elif search.query:
-            subtitle = f"/{escape(search.query)} {summary}"
-        if subtitle != (self.border_subtitle or ""):  # setting it repaints the whole view
-            self.border_subtitle = subtitle
+            note = f"/{escape(search.query)} {summary}"
+        self.set_border_note("search", note)
 
-    def on_search_bar_changed(self, event: SearchBar.Changed) -> None:
-        if event.purpose != "search":
+    def set_border_note(self, name: str, markup: str) -> None:
+        """Show ``markup`` in the bottom border, beside the other notes (the search, new output below),
+        in the order of their names; empty removes it."""
+        self._notes[name] = markup
+        subtitle = " · ".join(note for _, note in sorted(self._notes.items()) if note)
+        if subtitle != self._subtitle:  # setting it repaints the whole view
+            self._subtitle = self.border_subtitle = subtitle
+
+    def _typed(self, bar: SearchBar, value: str) -> None:
+        """Find ``value`` as it is typed into the search bar."""
+        if not bar.is_open or bar.purpose != "search":
             return
-        event.stop()
         search = self.search
         before = self._marked_lines()
-        search.set_query(event.value)
+        search.set_query(value)
         if search.query and (line := search.next_after(self._search_from, inclusive=True)) is not None:
             self._go_to(line)
         self._repaint(before)

@@ -340,7 +340,7 @@ class OutputView(LineView, can_focus=True):
     def _show_unseen(self, unseen: bool) -> None:
         if unseen != self.has_class("-unseen"):
             self.set_class(unseen, "-unseen")
-            self.border_subtitle = UNSEEN_HINT if unseen else ""
+            self.set_border_note("unseen", UNSEEN_HINT if unseen else "")
 
     def on_click(self, event: Click) -> None:
         if self.has_class("-unseen") and event.y == self.outer_size.height - 1:

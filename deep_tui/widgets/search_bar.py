@@ -1,8 +1,9 @@
 """The one-line input under a pane that finds text in it (``/``) or filters its rows (``f``).
 
-It belongs to one pane (its ``owner``) and tells that pane, not its own
-parents, what is typed: the pane does the finding or filtering, and writes the
-count back with ``show_count``. Escape closes it and hands the focus back; Enter
+It belongs to one pane (its ``owner``), which watches what is typed in ``field``
+(a watcher runs with the keystroke, so the matches paint in the same frame as
+the key; a message would paint a frame later) and writes the count back with
+``show_count``; the bar tells the pane, not its own parents, the rest. Escape closes it and hands the focus back; Enter
 is the owner's to accept (a bad filter keeps the bar open); leaving it for
 another widget closes it and keeps what it found. Closing hides it rather than
 removing it: the next ``/`` shows it again without mounting anything. For a pane
@@ -47,14 +48,6 @@ class SearchBar(Horizontal):
         Binding("down", "step(True)", "Next match", show=False),
         Binding("up", "step(False)", "Previous match", show=False),
     ]
-
-    class Changed(Message):
-        """The text was edited."""
-
-        def __init__(self, purpose: Purpose, value: str) -> None:
-            super().__init__()
-            self.purpose = purpose
-            self.value = value
 
     class Submitted(Message):
         """Enter: the owner applies the text and closes the bar, or says what is wrong with it."""
@@ -103,8 +96,12 @@ class SearchBar(Horizontal):
         return self.has_class("-open")
 
     @property
+    def field(self) -> Input:
+        return self.query_one(Input)
+
+    @property
     def value(self) -> str:
-        return self.query_one(Input).value
+        return self.field.value
 
     def open(self, purpose: Purpose, value: str = "") -> None:
         """Show the bar for ``purpose``, holding ``value`` (selected, so typing replaces it), and type into it."""
@@ -112,9 +109,8 @@ class SearchBar(Horizontal):
         prompt, placeholder = PROMPTS[purpose]
         self.query_one("#search-prompt", Label).update(prompt)
         self.show_count("")
-        field = self.query_one(Input)
-        with field.prevent(Input.Changed):
-            field.value = value
+        field = self.field
+        field.value = value
         field.placeholder = placeholder
         self.add_class("-open")
         field.focus()
@@ -131,11 +127,6 @@ class SearchBar(Horizontal):
         if self.is_open:
             self.remove_class("-open")
             self.owner.focus()
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        event.stop()
-        if self.is_open:
-            self.owner.post_message(self.Changed(self.purpose, event.value))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -206,7 +206,7 @@ class ToolCallLog(LineView, can_focus=True):
         try:
             call_filter = CallFilter.parse(event.value) if event.value.strip() else None
         except ValueError as exc:
-            self.notify(str(exc), title="Filter", severity="warning")
+            self.notify(str(exc), title="Filter", severity="warning", markup=False)  # it quotes what was typed
             return
         self._bar.close()
         self._set_filter(call_filter)
