@@ -24,11 +24,12 @@ from pydantic_deep import DeepAgentDeps, create_deep_agent
 from scripted import of_type, scripted_model
 
 from deep_tui.agents import QUIET_FEATURES, AgentError, open_session
-from deep_tui.approvals import AlwaysRule, ApprovalError, ApprovalPolicy, NotWaiting
+from deep_tui.approvals import AlwaysRule, ApprovalError, ApprovalPolicy, Approvals, NotWaiting
 from deep_tui.events import ApprovalRequested, Event, parse_event
 from deep_tui.runner import Session
 from deep_tui.spec import AgentSpec
 from deep_tui.subagent_gate import GatedSubagent, compiled_subagents
+from deep_tui.workspace import TrackedStateBackend
 
 AGENTS = Path(__file__).parent / "agents"
 
@@ -475,3 +476,45 @@ def test_subagents_are_reached_through_the_private_compiled_mapping():
     found = compiled_subagents(session.agent)
     assert [name for _, name, _ in found] == ["writer"]
     assert isinstance(found[0][2].agent, GatedSubagent)
+
+
+# Previews ------------------------------------------------------------------------------------------------
+
+
+def test_previews_show_a_diff_against_the_workspace_or_the_command():
+    from pydantic_ai_backends.hashline import line_hash
+
+    files = TrackedStateBackend()
+    files.write_bytes("/pkg/a.py", b"x = 1\ny = 2\n")
+    desk = Approvals(files=files)
+    edit = {"path": "pkg/a.py", "old_string": "y = 2", "new_string": "y = 3"}
+    assert desk.preview("edit_file", edit) == (
+        "--- /pkg/a.py\n+++ /pkg/a.py\n@@ -1,2 +1,2 @@\n x = 1\n-y = 2\n+y = 3\n",
+        "diff",
+    )
+    rewrite = {"path": "/pkg/a.py", "content": "x = 1\n"}
+    assert desk.preview("write_file", rewrite)[0].endswith("@@ -1,2 +1 @@\n x = 1\n-y = 2\n")
+    hashline = {"path": "/pkg/a.py", "start_line": 1, "start_hash": line_hash("x = 1"), "new_content": "x = 0"}
+    assert "-x = 1\n+x = 0\n" in desk.preview("hashline_edit", hashline)[0]
+    assert desk.preview("execute", {"command": "rm -rf build"}) == ("rm -rf build", "command")
+    # What cannot be told in advance shows the arguments: the tool itself says why it fails.
+    missing = {"path": "/pkg/a.py", "old_string": "z", "new_string": "w"}
+    assert desk.preview("edit_file", missing) == (json.dumps(missing, indent=2), "args")
+    assert desk.preview("deploy", {"target": "prod"}) == ('{\n  "target": "prod"\n}', "args")
+
+
+async def test_always_rules_are_saved_with_the_session(tmp_path: Path):
+    from deep_tui.sessions import SessionRecorder
+
+    session = gated_session([write("/src/a.py", "a")], ["ok"], **INTERRUPT)
+    recorder = SessionRecorder(session, root=tmp_path)
+    session.approvals.add_rule("write_file", "/src/")
+    kept = session.approvals.add_rule("execute")
+    session.approvals.remove_rule(kept)
+    events = await drive(session)
+    for event in events:
+        recorder.record(event)
+    saved = json.loads((recorder.close() / "session.json").read_text())
+    assert saved["approval_rules"] == [{"tool": "write_file", "folder": "/src"}]
+    logged = [json.loads(line)["type"] for line in (recorder.path / "events.jsonl").read_text().splitlines()]
+    assert logged.count("approval_requested") == logged.count("approval_resolved") == 1
