@@ -56,7 +56,8 @@ def _model(calls) -> FunctionModel:
 
 
 def _writes(prompt: str) -> list[tuple[str, dict]]:
-    writes = [("write_file", {"path": "/notes/plan.md", "content": PLAN})]
+    """Markup in the prompt becomes the plan's content, so a test sees how a preview shows it."""
+    writes = [("write_file", {"path": "/notes/plan.md", "content": prompt if "<" in prompt else PLAN})]
     if "two" in prompt:
         writes.append(("write_file", {"path": "/notes/todo.md", "content": "- one\n"}))
     return writes
