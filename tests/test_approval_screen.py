@@ -38,7 +38,7 @@ def files(app: DeepTUI) -> dict[str, bytes]:
 
 async def asked(pilot: Pilot, count: int = 1) -> ApprovalScreen:
     app = pilot.app
-    await until(pilot, lambda: isinstance(app.screen, ApprovalScreen) and len(app.screen.queue) == count)
+    await until(pilot, lambda: isinstance(app.screen, ApprovalScreen) and len(app.screen.queue) >= count)
     await pilot.pause()
     return modal(app)
 
@@ -137,3 +137,17 @@ async def test_always_here_approves_the_tool_under_the_calls_folder():
         await until(pilot, lambda: app.status == "completed")
         assert set(files(app)) == {"/notes/plan.md", "/notes/todo.md"}
         assert [r.describe() for r in app.session.approvals.rules] == ["always write_file under /notes"]
+
+
+async def test_the_demo_asks_before_writing_when_started_with_approve_write_file():
+    app = DeepTUI(AgentSpec(demo_speed=0, save=False, approve="write_file"), prompt="build a word counter")
+    async with app.run_test(size=SIZE) as pilot:
+        await asked(pilot)
+        assert "+++ /notes/plan.md" in preview(app) and "+# Plan: Word Counter" in preview(app)
+        await pilot.press("n")
+        await pilot.press(*"not yet", "enter")
+        await asked(pilot)  # the next write asks in turn
+        assert "/notes/plan.md" not in files(app)
+        await pilot.press("a")
+        await until(pilot, lambda: app.status == "completed")
+        assert "/README.md" in files(app)
