@@ -30,8 +30,9 @@ def test_the_quick_benchmark_prints_every_row():
         "key p99, while streaming",
         "key p99, after",
         "Escape→cancelled p95",
+        "y→approved tool running p95",
         "peak RSS",
         "agent text made terminal-safe, 1 MB, no controls",
     ):
         assert row in table, row
-    assert table.count("\n| ") >= 15
+    assert table.count("\n| ") >= 16

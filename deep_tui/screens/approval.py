@@ -134,7 +134,7 @@ class ApprovalScreen(ModalScreen[None]):
         who = "the agent" if event.origin is None else f"subagent {visible(event.origin.name)}"
         if event.origin is not None:
             who += f" (task {visible(event.origin.task_id)})"
-        title = Text.assemble(("⏸ ", "bold yellow"), (visible(event.tool), "bold"), "  asked by ", (who, "bold"))
+        title = Text.assemble(("? ", "bold yellow"), (visible(event.tool), "bold"), "  asked by ", (who, "bold"))
         self.query_one("#approval-title", Static).update(title)
         behind = len(self.queue) - 1
         box = self.query_one("#approval")

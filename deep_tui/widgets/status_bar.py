@@ -41,7 +41,7 @@ class StatusBar(Widget):
         parts = {"name": Text("deep-tui", "bold magenta"), "agent": Text(visible(self.agent), "bold")}
         if self.waiting and self.status == "running":
             count = f" ({self.waiting})" if self.waiting > 1 else ""
-            parts["status"] = Text(f"⏸ waiting for approval{count}", "bold reverse yellow")
+            parts["status"] = Text(f"● waiting for approval{count}", "bold reverse yellow")
         else:
             parts["status"] = Text(f"● {self.status}", STATUS_STYLES.get(self.status, ""))
         if self.step:
