@@ -409,6 +409,65 @@ async def cancels(n: int, raw: bool) -> dict[str, Any]:
     return {"latencies": latencies}
 
 
+async def approvals(n: int, raw: bool) -> dict[str, Any]:
+    """Seconds from ``y`` on the approval screen to the approved tool running (or, raw, from ``Session.approve``)."""
+    from deep_tui.agents import open_session
+    from deep_tui.app import DeepTUI
+    from deep_tui.screens.approval import ApprovalScreen
+    from deep_tui.spec import AgentSpec
+
+    agent_file = ROOT / "benchmarks" / "approval_agent.py"
+    spec = AgentSpec(agent=f"{agent_file}:build", approve="mark", save=False)
+    latencies: list[float] = []
+
+    def ran() -> list[float]:  # the agent's module, as deep-tui imported it
+        module = next(m for m in list(sys.modules.values()) if getattr(m, "__file__", None) == str(agent_file))
+        return module.RAN
+
+    if raw:
+        session = open_session(spec)
+        for _ in range(n):
+            asked = asyncio.Event()
+
+            def sink(event: Any, asked: asyncio.Event = asked) -> None:
+                if event.type == "approval_requested":
+                    asked.set()
+
+            turn = asyncio.create_task(session.run("go", sink))
+            await asked.wait()
+            await asyncio.sleep(0.01)
+            before = len(ran())
+            started = time.perf_counter()
+            session.approve(session.approvals.waiting()[0].call_id, True)
+            while len(ran()) == before:
+                await asyncio.sleep(0)
+            latencies.append(ran()[-1] - started)
+            await turn
+        return {"latencies": latencies}
+    from textual import events as textual_events
+
+    app = DeepTUI(spec)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _until(pilot, lambda: app.session is not None)
+        for _ in range(n):
+            app._start("go")
+            await _until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+            painted = asyncio.Event()
+            app.call_after_refresh(painted.set)
+            await painted.wait()  # the call is on screen: a person could only now press y
+            await asyncio.sleep(0.05)
+            before = len(ran())
+            key = textual_events.Key("y", "y")
+            key.set_sender(app)
+            started = time.perf_counter()
+            app._driver.send_message(key)
+            while len(ran()) == before:
+                await asyncio.sleep(0)
+            latencies.append(ran()[-1] - started)
+            await _until(pilot, lambda: app.status == "completed")
+    return {"latencies": latencies}
+
+
 async def rss(stress: str | None) -> dict[str, Any]:
     """Peak RSS of the dashboard after a stress run (or of an idle bare Textual app)."""
     if stress is None:
@@ -456,6 +515,7 @@ CHILDREN: dict[str, Callable[..., Any]] = {
     "terminal_text": terminal_text,
     "search_keys": search_keys,
     "cancels": cancels,
+    "approvals": approvals,
     "rss": rss,
 }
 
@@ -645,6 +705,13 @@ def measure(size: Sizes) -> list[Row]:
     p95 = percentile(ours_cancel, 95)
     rows.append(Row(f"Escape→cancelled p95 ({n} cancels)", p95, "s", "task.cancel() alone, p95",
                     percentile(raw_cancel, 95), "≤ 100 ms", p95 <= 0.1))  # fmt: skip
+
+    say("approval latency…")
+    ours_approve = run_child("approvals", n=n, raw=False)["latencies"]
+    raw_approve = run_child("approvals", n=n, raw=True)["latencies"]
+    p95 = percentile(ours_approve, 95)
+    rows.append(Row(f"y→approved tool running p95 ({n} calls)", p95, "s", "Session.approve()→tool, p95",
+                    percentile(raw_approve, 95), "≤ 100 ms", p95 <= 0.1))  # fmt: skip
 
     say("peak RSS…")
     bare_rss = run_child("rss", stress=None)["rss_mb"]

@@ -8,9 +8,12 @@ browser (web search and fetch) unless asked, and print nothing.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import importlib
 import importlib.util
+import logging
 import os
 import re
 import sys
@@ -19,13 +22,18 @@ from typing import Any
 
 from pydantic_ai import Agent
 from pydantic_ai.exceptions import UserError
+from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.settings import ModelSettings
 from pydantic_deep import DeepAgentDeps, create_deep_agent
 
+from deep_tui.approvals import ApprovalError, ApprovalPolicy
 from deep_tui.demo import demo_model, demo_subagents
 from deep_tui.runner import Session
 from deep_tui.spec import AgentSpec
 from deep_tui.stress import StressConfig, stress_model
+from deep_tui.workspace import TrackedStateBackend
+
+log = logging.getLogger(__name__)
 
 DEFAULT_STALL_TIMEOUT = 120.0
 """Seconds a model string's provider may send nothing (before its first token or between two) before the
@@ -58,20 +66,77 @@ def build_deep_agent(
 
 def open_session(spec: AgentSpec) -> Session:
     """A new session on the agent ``spec`` names."""
-    settings = _model_settings(spec)
+    agent, deps, name = _agent(spec)
+    try:
+        approvals = ApprovalPolicy.parse(spec.approve, spec.approval_timeout)
+    except ApprovalError as exc:
+        raise AgentError(str(exc)) from None
+    if approvals.tools:
+        _check_gated(agent, deps, approvals.tools)
+    return Session(agent, deps, name=name, model_settings=_model_settings(spec), approvals=approvals)
+
+
+def _agent(spec: AgentSpec) -> tuple[Agent[Any, Any], Any, str]:
     if spec.agent:
         agent, deps = load_agent(spec.agent)
-        return Session(agent, deps, name=spec.agent, model_settings=settings)
+        return agent, deps, spec.agent
     if spec.model:
-        return Session(_model_agent(spec.model, spec.web), DeepAgentDeps(), name=spec.model, model_settings=settings)
+        return _model_agent(spec.model, spec.web), DeepAgentDeps(), spec.model
     if spec.stress is not None:
         try:
             config = StressConfig.parse(spec.stress)
         except ValueError as exc:
             raise AgentError(str(exc)) from None
-        return Session(build_deep_agent(stress_model(config)), DeepAgentDeps(), name="stress", model_settings=settings)
+        return build_deep_agent(stress_model(config)), DeepAgentDeps(), "stress"
     agent = build_deep_agent(demo_model(spec.demo_speed), subagents=demo_subagents(spec.demo_speed))
-    return Session(agent, DeepAgentDeps(), name="demo", model_settings=settings)
+    return agent, DeepAgentDeps(), "demo"
+
+
+def _check_gated(agent: Agent[Any, Any], deps: Any, names: frozenset[str]) -> None:
+    """Refuse ``--approve`` names that neither the agent nor any of its subagents has as a tool."""
+    try:
+        known = tool_names(agent, deps)
+    except Exception as exc:  # an agent that cannot start without its model: the names cannot be checked
+        log.warning("the --approve names were not checked: the agent's tools could not be listed (%s)", exc)
+        return
+    unknown = sorted(names - known)
+    if unknown:
+        listed = ", ".join(sorted(known)) or "none"
+        raise AgentError(f"--approve: the agent has no tool {', '.join(map(repr, unknown))}; its tools: {listed}")
+
+
+class _Listed(Exception):
+    """Stops the run that listed the tools, before any request is made."""
+
+
+def tool_names(agent: Agent[Any, Any], deps: Any) -> set[str]:
+    """Every tool the model would be offered, by the agent and by each of its subagents.
+
+    Read from the first request of a run on a model that makes none, so tools that depend on the run
+    (the workspace's, a capability's) are counted too. Runs on a thread of its own: callers may be on a loop.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from deep_tui.subagent_gate import compiled_subagents
+
+    seen: set[str] = set()
+
+    def listing(messages: Any, info: AgentInfo) -> Any:
+        seen.update(tool.name for tool in info.function_tools)
+        raise _Listed
+
+    async def list_all() -> None:
+        agents = [(agent, deps)]
+        while agents:
+            each, each_deps = agents.pop()
+            with each.override(model=FunctionModel(listing)), contextlib.suppress(_Listed):
+                await each.run("list your tools", deps=each_deps, workspace=TrackedStateBackend().workspace("tools"))
+            clone = getattr(each_deps, "clone_for_subagent", None)
+            agents += [(sub.agent, clone(0) if clone else each_deps) for _, _, sub in compiled_subagents(each)]
+
+    with ThreadPoolExecutor(1, thread_name_prefix="deep-tui-tools") as pool:
+        pool.submit(asyncio.run, list_all()).result()
+    return seen
 
 
 def _model_settings(spec: AgentSpec) -> ModelSettings | None:

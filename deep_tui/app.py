@@ -41,8 +41,10 @@ from deep_tui.widgets import FileTree, OutputView, StatusBar, TodoList, ToolCall
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from deep_tui.events import Event, MessageKind, RunFinished, Usage
+    from deep_tui.approvals import AlwaysRule
+    from deep_tui.events import ApprovalRequested, ApprovalResolved, Event, MessageKind, RunFinished, Usage
     from deep_tui.runner import Session
+    from deep_tui.screens.approval import Answer
     from deep_tui.sessions import SessionRecorder
 
 PaneT = TypeVar("PaneT", bound=Widget)
@@ -122,6 +124,8 @@ class DeepTUI(App[None]):
     session_time: var[float] = var(0.0)
     """Seconds spent running turns, the one running included: the usage line's time."""
     usage: var[Usage | None] = var(None)
+    waiting: var[int] = var(0)
+    """Calls waiting for approval."""
 
     def __init__(
         self, spec: AgentSpec, *, prompt: str | None = None, timeout: float | None = None, theme: str | None = None
@@ -169,7 +173,11 @@ class DeepTUI(App[None]):
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status").data_bind(
-            status=DeepTUI.status, node=DeepTUI.node, step=DeepTUI.step, elapsed=DeepTUI.elapsed
+            status=DeepTUI.status,
+            node=DeepTUI.node,
+            step=DeepTUI.step,
+            elapsed=DeepTUI.elapsed,
+            waiting=DeepTUI.waiting,
         )
         with Horizontal(id="main"):
             with Vertical(id="side"):
@@ -322,7 +330,7 @@ class DeepTUI(App[None]):
         if self.recorder is not None:
             self.recorder.record(event)
         self._batch.append(event)
-        if event.type == "run_finished":
+        if event.type in ("run_finished", "approval_requested"):
             self._send_batch()
         elif self._batch_timer is None:
             delay = self._batch_sent + 1 / FRAMES_PER_SECOND - time.monotonic()
@@ -346,6 +354,8 @@ class DeepTUI(App[None]):
     def _show(self, events: Iterable[Event]) -> None:
         # Imported here, not at the top: pydantic's models cost ~80 ms before the first frame.
         from deep_tui.events import (
+            ApprovalRequested,
+            ApprovalResolved,
             FilesChanged,
             MessageDelivered,
             MessageQueued,
@@ -403,6 +413,8 @@ class DeepTUI(App[None]):
             elif isinstance(event, MessageDelivered):
                 self._undelivered.pop(event.message_id, None)
                 output.add_message(event.text, event.kind)
+            elif isinstance(event, (ApprovalRequested, ApprovalResolved)):
+                self._approval(event)
             elif isinstance(event, UsageUpdated):
                 self.usage = event.usage if self._session_usage is None else self._session_usage + event.usage
             elif isinstance(event, RunFinished):
@@ -412,8 +424,41 @@ class DeepTUI(App[None]):
         output.settle()
         calls.settle()
 
+    def _approval(self, event: ApprovalRequested | ApprovalResolved) -> None:
+        """A call waits: the approval screen shows it (behind any it already shows); a decided one leaves it."""
+        from deep_tui.approvals import folder_of
+        from deep_tui.screens.approval import ApprovalScreen
+
+        screens = [s for s in self.screen_stack if isinstance(s, ApprovalScreen)]
+        if event.type == "approval_resolved":
+            self.waiting = max(self.waiting - 1, 0)
+            for screen in screens:
+                screen.drop(event.call_id)
+            return
+        self.waiting += 1
+        if screens:
+            screens[0].add(event)
+        else:
+            self.push_screen(ApprovalScreen(event, self._decide, self.action_cancel_run, folder_of))
+
+    def _decide(self, event: ApprovalRequested, answer: Answer) -> None:
+        from deep_tui.approvals import NotWaiting, folder_of
+
+        if self.session is None:
+            return
+        try:
+            self.session.approve(event.call_id, answer.approve, reason=answer.reason, args=answer.args, by="key")
+        except NotWaiting:
+            self.notify(f"{event.tool} was already decided (its time ran out, or the turn ended).", severity="warning")
+            return
+        if answer.always is not None:
+            folder = folder_of(event.args) if answer.always == "folder" else None
+            rule = self.session.approvals.add_rule(event.tool, folder)
+            self.notify(f"{rule.describe()}, for the rest of this session (the palette removes it).", markup=False)
+
     def _finished(self, event: RunFinished) -> None:
         self._last_output = event.output
+        self.waiting = 0  # the runner closes every waiting call first; a worker that died did not
         if self.recorder is not None:
             self.recorder.save()
         output = self.query_one(OutputView)
@@ -541,6 +586,11 @@ class DeepTUI(App[None]):
         pane = titles.get(self.focused.id or "") if self.focused is not None else None
         self.push_screen(Help(key_sections(self.screen, pane)))
 
+    def _remove_rule(self, rule: AlwaysRule) -> None:
+        if self.session is not None:
+            self.session.approvals.remove_rule(rule)
+            self.notify(f"Removed: {rule.describe()}. It is asked again.", markup=False)
+
     def action_copy_answer(self) -> None:
         answer = self._last_output if not self.running else self.query_one(OutputView).answer_text()
         if answer:
@@ -575,6 +625,12 @@ class DeepTUI(App[None]):
                 "Send the prompt as a follow-up", "The agent gets it when it would stop", self.action_follow_up
             )
         yield SystemCommand("Copy the last answer", "Copy the answer's markdown", self.action_copy_answer)
+        for rule in self.session.approvals.rules if self.session is not None else ():
+            yield SystemCommand(
+                f"Remove the approval rule: {rule.describe()}",
+                f"Ask again before {rule.tool} runs" + (f" under {rule.folder}" if rule.folder else ""),
+                lambda rule=rule: self._remove_rule(rule),
+            )
         for pane, title in PANES.items():
             yield SystemCommand(
                 f"Focus {title}",

@@ -112,6 +112,15 @@ def _agent_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-save", dest="save", action="store_false", help="do not keep the session under $DEEP_TUI_HOME/sessions"
     )
+    approvals = parser.add_argument_group("approvals (the agent's own, e.g. interrupt_on, are always asked)")
+    approvals.add_argument(
+        "--approve",
+        metavar="TOOL[,TOOL...]",
+        help="ask before these tools run, in the agent and its subagents; none: ask only what the agent asks",
+    )
+    approvals.add_argument(
+        "--approval-timeout", type=_positive, metavar="SECONDS", help="deny a call no one decides on within this"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -138,6 +147,12 @@ def build_run_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("prompt", help="the prompt; - reads it from stdin")
     parser.add_argument("--json", action="store_true", help="print one JSON event per line on stdout")
+    parser.add_argument(
+        "--yes",
+        "-y",
+        action="store_true",
+        help="approve every call that needs approval (without it: asked on the terminal, denied with --json)",
+    )
     _agent_options(parser)
     return parser
 
@@ -259,7 +274,11 @@ def _run(options: argparse.Namespace) -> int:
         except AgentError as exc:
             return fail(str(exc))
         recorder = SessionRecorder(session) if options.save else None
-        code = asyncio.run(run_headless(session, prompt, out, recorder, as_json=options.json, timeout=options.timeout))
+        code = asyncio.run(
+            run_headless(
+                session, prompt, out, recorder, as_json=options.json, timeout=options.timeout, approve_all=options.yes
+            )
+        )
     if recorder is not None:
         recorder.close()
     _saved(recorder)

@@ -24,6 +24,11 @@ SubagentMode = Literal["sync", "async"]
 SubagentStatus = Literal["completed", "failed", "cancelled"]
 MessageKind = Literal["steer", "follow_up"]
 """A steer reaches the model with its next request; a follow-up when the agent would otherwise stop."""
+Decision = Literal["approved", "denied", "edited"]
+DecidedBy = Literal["key", "rule", "web", "timeout", "headless", "cancel"]
+"""Who decided a call: a key in the dashboard, an always-rule, the web, the time-out, headless ``run`` (its
+``--yes``, its terminal prompt, or nobody to ask), or the end of the turn while it waited."""
+PreviewKind = Literal["diff", "command", "args"]
 
 
 class Origin(BaseModel):
@@ -235,6 +240,31 @@ class SubagentFinished(BaseEvent):
     """Its own requests, tokens, calls and cost (not its subagents'); ``run_finished`` sums them all."""
 
 
+class ApprovalRequested(BaseEvent):
+    """A call waits for a person's decision before it runs; ``origin`` is the subagent asking, if one is."""
+
+    type: Literal["approval_requested"] = "approval_requested"
+    call_id: str
+    tool: str
+    args: dict[str, object] = Field(default_factory=dict)
+    preview: str = ""
+    """What to read before deciding: a unified diff against the workspace, the command, or the arguments."""
+    preview_kind: PreviewKind = "args"
+
+
+class ApprovalResolved(BaseEvent):
+    """A waiting call was decided; a denial's reason reaches the model."""
+
+    type: Literal["approval_resolved"] = "approval_resolved"
+    call_id: str
+    tool: str
+    decision: Decision
+    reason: str | None = None
+    by: DecidedBy
+    args: dict[str, object] | None = None
+    """The arguments the call runs with, when the decision edited them."""
+
+
 class RunFinished(BaseEvent):
     type: Literal["run_finished"] = "run_finished"
     status: RunStatus
@@ -260,6 +290,8 @@ Event = Annotated[
     | MessageDelivered
     | SubagentStarted
     | SubagentFinished
+    | ApprovalRequested
+    | ApprovalResolved
     | RunFinished,
     Field(discriminator="type"),
 ]

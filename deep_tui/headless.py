@@ -35,8 +35,11 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
+from deep_tui.approval_prompt import TerminalPrompt, approve_everything, deny_everything
 from deep_tui.dispatch import IGNORED, view
 from deep_tui.events import (
+    ApprovalRequested,
+    ApprovalResolved,
     Event,
     FilesChanged,
     MessageDelivered,
@@ -75,10 +78,12 @@ async def run_headless(
     *,
     as_json: bool,
     timeout: float | None,
+    approve_all: bool = False,
 ) -> int:
     """Run one turn of ``session``, showing it on ``out`` and keeping it with ``recorder``; returns the exit code.
 
-    SIGINT and SIGTERM cancel the turn, which still ends with its RunFinished.
+    SIGINT and SIGTERM cancel the turn, which still ends with its RunFinished. A call that needs approval
+    is approved with ``approve_all``, else asked on the terminal, else (``as_json``, no terminal) denied.
     """
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -102,8 +107,21 @@ async def run_headless(
         if recorder is not None:
             recorder.record(event)
 
+    display = view.progress if isinstance(view, AnswerOnly) else view
+    prompt_on_terminal = None
+    if approve_all:
+        session.approvals.decider = approve_everything(session)
+    elif isinstance(display, LiveProgress) and display.console.is_terminal and sys.stdin.isatty():
+        prompt_on_terminal = TerminalPrompt(session, display.console, display.paused)
+        session.approvals.decider = prompt_on_terminal
+    else:
+        session.approvals.decider = deny_everything(session)
     with view:
-        finished = await session.run(prompt, show, timeout=timeout)
+        try:
+            finished = await session.run(prompt, show, timeout=timeout)
+        finally:
+            if prompt_on_terminal is not None:
+                await prompt_on_terminal.close()
     return EXIT_CODES[finished.status]
 
 
@@ -242,8 +260,21 @@ class LiveProgress:
         self.live.refresh()
         self.ticker = asyncio.get_running_loop().call_later(1 / REFRESH_PER_SECOND, self._tick)
 
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """The display off the screen, for a question on the terminal."""
+        if self.ticker is not None:
+            self.ticker.cancel()
+            self.ticker = None
+        self.live.stop()
+        try:
+            yield
+        finally:
+            self.live.start()
+            self._tick()
+
     def show(self, event: Event) -> None:
-        if event.origin is not None:
+        if event.origin is not None and not isinstance(event, (ApprovalRequested, ApprovalResolved)):
             self._subagent(event)
         elif isinstance(event, RunStarted):
             self.console.print(
@@ -274,6 +305,21 @@ class LiveProgress:
                     (label, "bold"),
                     (f"  {event.outcome}" if not ok else "", "red"),
                     (f"  {event.duration * 1000:.0f} ms", "dim"),
+                )
+            )
+        elif isinstance(event, ApprovalRequested):
+            self._flush()
+            who = f" (subagent {visible(event.origin.name)})" if event.origin else ""
+            label = self.running.get(event.call_id, visible(event.tool))
+            self.console.print(Text.assemble(("  ? ", "yellow"), (label, "bold"), f"  waits for approval{who}"))
+        elif isinstance(event, ApprovalResolved):
+            self._flush()
+            ok = event.decision != "denied"
+            reason = f": {visible(event.reason)}" if event.reason else ""
+            self.console.print(
+                Text.assemble(
+                    ("  ✓ " if ok else "  ✗ ", "green" if ok else "red"),
+                    f"{event.decision} ({event.by}){reason}",
                 )
             )
         elif isinstance(event, MessageDelivered):  # a message_queued shows once it reaches the model
@@ -382,6 +428,8 @@ view(
                 MessageDelivered,
                 SubagentStarted,
                 SubagentFinished,
+                ApprovalRequested,
+                ApprovalResolved,
             ),
             LiveProgress.show,
         ),

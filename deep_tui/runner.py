@@ -52,10 +52,13 @@ from pydantic_ai_backends import StateBackend
 from pydantic_deep.features.message_queue import QueuedMessage, format_steering
 
 from deep_tui import subagents
+from deep_tui.approvals import CURRENT_DESK, AlwaysRule, ApprovalPolicy, Approvals
 from deep_tui.delegations import Delegations, SubagentRun
 from deep_tui.events import (
     PREVIEW_LIMIT,
     TRACEBACK_LIMIT,
+    DecidedBy,
+    Decision,
     Event,
     FilesChanged,
     MessageDelivered,
@@ -127,6 +130,7 @@ class Snapshot:
     directories: list[str]
     documents: dict[str, Any]
     history: list[ModelMessage]
+    approval_rules: list[AlwaysRule] = field(default_factory=list)
 
     def files(self) -> dict[str, bytes]:
         """Every file's exact bytes, by path."""
@@ -267,6 +271,7 @@ class Session:
         name: str,
         session_id: str | None = None,
         model_settings: ModelSettings | None = None,
+        approvals: ApprovalPolicy | None = None,
     ) -> None:
         self.agent = agent
         self.deps = deps
@@ -283,6 +288,11 @@ class Session:
         self._turn: _Turn | None = None
         self._todos: tuple[TodoItem, ...] = ()
         self._usage = Usage()
+        self.approvals = Approvals(approvals or ApprovalPolicy(), self.files)
+        """The calls waiting for a decision, and the always-rules; the views answer through ``approve``."""
+        from deep_tui.subagent_gate import gate_subagents
+
+        gate_subagents(agent)
 
     def todos(self) -> list[TodoItem]:
         """The agent's todo list now (empty for agents without one)."""
@@ -298,6 +308,7 @@ class Session:
             directories=sorted(self.files.directories),
             documents=dict(self.files.files),
             history=list(self.history),
+            approval_rules=list(self.approvals.rules),
         )
 
     def tool_result(self, call_id: str) -> str | None:
@@ -352,6 +363,18 @@ class Session:
         turn.emit(MessageQueued, message_id=message_id, kind=kind, text=masked)
         return message_id
 
+    def approve(
+        self,
+        call_id: str,
+        approve: bool,
+        *,
+        reason: str | None = None,
+        args: dict[str, Any] | None = None,
+        by: DecidedBy = "key",
+    ) -> Decision:
+        """Decide a call waiting for approval (see ``Approvals.approve``); call it on the session's event loop."""
+        return self.approvals.approve(call_id, approve, reason=reason, args=args, by=by)
+
     def cancel(self) -> None:
         """Stop the running turn from any task or thread; it ends "cancelled"."""
         if self._token is not None:
@@ -398,6 +421,8 @@ class Session:
         self._usage = Usage()
         run = None
         listening = subagents.listen(turn.subagents)
+        self.approvals.attach(turn)
+        desk = CURRENT_DESK.set(self.approvals)
         try:
             async with self.agent.iter(
                 prompt,
@@ -409,6 +434,7 @@ class Session:
                 cancellation_token=self._token,
                 usage_limits=USAGE_LIMITS,
                 model_settings=self.model_settings,
+                capabilities=[self.approvals.gate()],
             ) as run:
                 self._run, self._turn = run, turn
                 await self._drive(run, turn)
@@ -438,6 +464,8 @@ class Session:
             subagents.stop_listening(listening)
             self._token = None
             self._run = self._turn = None
+            self.approvals.attach(None)
+            CURRENT_DESK.reset(desk)
 
     async def _drive(self, run: Any, turn: _Turn) -> None:
         step = 0

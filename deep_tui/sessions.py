@@ -11,7 +11,7 @@ data directory, ``~/.local/share/deep-tui``):
 - ``blobs/<sha256>``: every version of every file the agent wrote, named as
   ``files_changed`` events name them (``deep_tui.blobs``);
 - ``todos.json`` and ``messages.json`` (pydantic-ai's message history);
-- ``session.json``: which agent, how many turns, when.
+- ``session.json``: which agent, how many turns, when, and the always-rules of its approvals.
 
 Each event is written and flushed as it is made (microseconds into the page
 cache); the workspace, which can be large, is written by a background thread at
@@ -231,6 +231,7 @@ class SessionRecorder:
             "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "files": len(contents),
             "not_in_files_dir": unwritable,
+            "approval_rules": [rule.model_dump() for rule in snapshot.approval_rules],
         }
         writes: list[tuple[str, Callable[[], Iterable[bytes]]]] = [
             ("workspace.json", lambda: [_json(document)]),

@@ -26,6 +26,10 @@ class AgentSpec:
     """How many times the provider's client retries a failed request; None for its own default."""
     save: bool = True
     """Keep the session on disk (events as they happen, the workspace at each turn's end and at quit)."""
+    approve: str | None = None
+    """Tools deep-tui asks a person about before they run (``"write_file,execute"``), or ``"none"``."""
+    approval_timeout: float | None = None
+    """Seconds a call may wait for a decision before it is denied; None waits for ever."""
 
     @classmethod
     def from_options(cls, **options: Any) -> AgentSpec:

@@ -21,6 +21,8 @@ from typing import Literal, overload
 
 from deep_tui.dispatch import IGNORED, view
 from deep_tui.events import (
+    ApprovalRequested,
+    ApprovalResolved,
     Event,
     FileChangeKind,
     FilesChanged,
@@ -254,6 +256,8 @@ class RunState:
     """Where each call still running is in ``calls``, by id."""
     subagents: dict[str, str] = field(default_factory=dict)
     """Each subagent's status (running, completed, failed, cancelled), by task id, in the order they started."""
+    waiting: dict[str, str] = field(default_factory=dict)
+    """The calls waiting for a person's decision, oldest first: their tool, by call id."""
 
     @property
     def usage(self) -> Usage | None:
@@ -303,6 +307,7 @@ class RunState:
             output=self.output.copy(),
             running_calls=dict(self.running_calls),
             subagents=dict(self.subagents),
+            waiting=dict(self.waiting),
         )
 
 
@@ -410,6 +415,7 @@ def _run_finished(state: RunState, event: RunFinished) -> None:
     state.status, state.node, state.elapsed = event.status, "", event.duration
     state.finished_time += event.duration
     state.running_calls.clear()
+    state.waiting.clear()
     if state.turns and state.turns[-1].status == "running":
         state.turns[-1] = replace(
             state.turns[-1],
@@ -434,6 +440,14 @@ def _subagent_finished(state: RunState, event: SubagentFinished) -> None:
     state.subagents[event.task_id] = event.status
 
 
+def _approval_requested(state: RunState, event: ApprovalRequested) -> None:
+    state.waiting[event.call_id] = event.tool
+
+
+def _approval_resolved(state: RunState, event: ApprovalResolved) -> None:
+    state.waiting.pop(event.call_id, None)
+
+
 def _turn_number(state: RunState) -> int:
     return state.turns[-1].turn if state.turns else 0
 
@@ -455,6 +469,8 @@ FOLD = view(
         MessageDelivered: _message_delivered,
         SubagentStarted: _subagent_started,
         SubagentFinished: _subagent_finished,
+        ApprovalRequested: _approval_requested,
+        ApprovalResolved: _approval_resolved,
     },
 )
 """How the state takes each kind of event."""

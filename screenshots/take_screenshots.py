@@ -5,7 +5,8 @@ Run it after any change to the UI:
     pip install -e '.[dev]' && python screenshots/take_screenshots.py
 
 It drives the real app headless (``App.run_test``) and writes an SVG and a PNG
-of a run in progress (steered on the way) and of a finished run (with a second turn) next to itself.
+of a run in progress (steered on the way), of a finished run (with a second turn) and of an edit waiting
+for approval (``--approve hashline_edit``) next to itself.
 PNGs need cairosvg (in the ``dev`` extra); the SVGs are written either way.
 """
 
@@ -56,9 +57,21 @@ async def main() -> None:
         await wait_for(pilot, lambda: app.status == "completed" and app.turns == 2)
         await pilot.pause(0.5)
         shots.append(("finished", app.save_screenshot("finished.svg", str(HERE))))
+    shots.append(("approval", await approval()))
     for name, path in shots:
         to_png(Path(path))
         print(f"{name}: {os.path.relpath(path)}")
+
+
+async def approval() -> str:
+    """The demo's fix to its parser, waiting for approval with its diff."""
+    from deep_tui.screens.approval import ApprovalScreen
+
+    app = DeepTUI(AgentSpec(demo_speed=0, approve="hashline_edit", save=False), prompt="build a word counter")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        await pilot.pause(0.5)
+        return app.save_screenshot("approval.svg", str(HERE))
 
 
 if __name__ == "__main__":

@@ -33,11 +33,12 @@ def test_the_quick_benchmark_prints_every_row():
         "search key p99, 200 tool calls",
         "search opens (first /)",
         "Escape→cancelled p95",
+        "y→approved tool running p95",
         "peak RSS",
         "agent text made terminal-safe, 1 MB, no controls",
     ):
         assert row in table, row
-    assert table.count("\n| ") >= 15
+    assert table.count("\n| ") >= 16
 
 
 def test_the_quick_replay_benchmark_prints_every_figure():

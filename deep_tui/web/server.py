@@ -6,7 +6,8 @@ SSE frames, so any number of clients can follow it from the start, or resume
 after the last event they saw (``Last-Event-ID``) without missing or repeating
 one. ``/agent/stream`` ties the run to its client: when the client leaves, the
 run is cancelled. Runs started with ``POST /runs`` go on until they end or are
-cancelled with ``POST /runs/{id}/cancel``. The registry keeps the last
+cancelled with ``POST /runs/{id}/cancel``. A call that waits for approval is decided with
+``POST /runs/{id}/approvals/{call_id}`` (409 if it is not waiting). The registry keeps the last
 ``KEEP_FINISHED`` finished runs for late followers; each run's session is also
 kept on disk, as the dashboard's and ``run``'s are (unless ``--no-save``).
 """
@@ -31,7 +32,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.logging import DefaultFormatter
 
 from deep_tui.agents import AgentError, open_session
-from deep_tui.events import Event, RunFinished, RunStarted, RunStatus
+from deep_tui.approvals import NotWaiting
+from deep_tui.events import Decision, Event, RunFinished, RunStarted, RunStatus
 from deep_tui.redact import RedactingFilter, redact
 from deep_tui.sessions import SessionRecorder
 from deep_tui.spec import AgentSpec
@@ -140,6 +142,17 @@ class Run:
 class RunRequest(BaseModel):
     prompt: str
     timeout: float | None = Field(None, gt=0, description="seconds; a longer run ends with status timeout")
+
+
+class ApprovalAnswer(BaseModel):
+    approve: bool
+    reason: str | None = Field(None, description="sent to the model with a denial")
+    args: dict[str, Any] | None = Field(None, description="run the call with these arguments instead (an edit)")
+
+
+class ApprovalDecided(BaseModel):
+    call_id: str
+    decision: Decision
 
 
 class RunInfo(BaseModel):
@@ -369,6 +382,18 @@ def create_app(
         if run.task is not None:
             await asyncio.wait([run.task])
         return RunInfo.of(run)
+
+    @app.post("/runs/{run_id}/approvals/{call_id}", responses={409: {"description": "the call is not waiting"}})
+    async def answer_approval(run_id: str, call_id: str, answer: ApprovalAnswer) -> ApprovalDecided:
+        """Decide a call waiting for approval; the run's stream reports it as ``approval_resolved``."""
+        run = runs.get(run_id)
+        if run.session is None:
+            raise HTTPException(409, f"call {call_id!r} is not waiting for a decision")
+        try:
+            decision = run.session.approve(call_id, answer.approve, reason=answer.reason, args=answer.args, by="web")
+        except NotWaiting as exc:
+            raise HTTPException(409, str(exc)) from None
+        return ApprovalDecided(call_id=call_id, decision=decision)
 
     app.include_router(details.router(runs.get))
     return app

@@ -34,10 +34,16 @@ class StatusBar(Widget):
     node: reactive[str] = reactive("")
     step: reactive[int] = reactive(0)
     elapsed: reactive[float] = reactive(0.0)
+    waiting: reactive[int] = reactive(0)
+    """Calls waiting for approval: while there are, the status says so."""
 
     def render(self) -> Text:
         parts = {"name": Text("deep-tui", "bold magenta"), "agent": Text(visible(self.agent), "bold")}
-        parts["status"] = Text(f"● {self.status}", STATUS_STYLES.get(self.status, ""))
+        if self.waiting and self.status == "running":
+            count = f" ({self.waiting})" if self.waiting > 1 else ""
+            parts["status"] = Text(f"● waiting for approval{count}", "bold reverse yellow")
+        else:
+            parts["status"] = Text(f"● {self.status}", STATUS_STYLES.get(self.status, ""))
         if self.step:
             parts["step"] = Text(f"step {self.step}")
         if self.node:

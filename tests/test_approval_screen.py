@@ -1,0 +1,153 @@
+"""The approval screen in the dashboard, driven by keys as a user drives it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from agents.gated import PLAN
+from test_app import SIZE, shown, until
+from textual.pilot import Pilot
+from textual.widgets import Input, Static, TextArea
+from textual.widgets._footer import FooterKey
+
+from deep_tui.app import DeepTUI
+from deep_tui.screens.approval import ApprovalScreen
+from deep_tui.spec import AgentSpec
+from deep_tui.widgets import OutputView, StatusBar
+
+AGENTS = Path(__file__).parent / "agents"
+
+
+def gated_app(prompt: str, **spec: object) -> DeepTUI:
+    return DeepTUI(AgentSpec(agent=f"{AGENTS}/gated.py:interrupting", save=False, **spec), prompt=prompt)
+
+
+def modal(app: DeepTUI) -> ApprovalScreen:
+    assert isinstance(app.screen, ApprovalScreen), app.screen
+    return app.screen
+
+
+def preview(app: DeepTUI) -> str:
+    return shown(modal(app).query_one("#approval-content", Static))
+
+
+def files(app: DeepTUI) -> dict[str, bytes]:
+    assert app.session is not None
+    return {path: app.session.files.read_bytes(path) for path in app.session.files.files}
+
+
+async def asked(pilot: Pilot, count: int = 1) -> ApprovalScreen:
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, ApprovalScreen) and len(app.screen.queue) >= count)
+    await pilot.pause()
+    return modal(app)
+
+
+async def test_calls_are_answered_in_order_with_y_then_n_and_a_reason():
+    app = gated_app("write two")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await asked(pilot, 2)
+        title = shown(screen.query_one("#approval-title"))
+        assert "write_file" in title and "asked by the agent" in title
+        assert screen.query_one("#approval").border_title == "Waiting for approval · 2 waiting"
+        assert "waiting for approval (2)" in shown(app.query_one(StatusBar))
+        assert "+++ /notes/plan.md" in preview(app) and "+# Plan" in preview(app)
+        footer = {key.action: shown(key).strip() for key in screen.query(FooterKey)}
+        assert footer == {
+            "approve": "y Approve",
+            "deny": "n Deny",
+            "edit": "e Edit",
+            "always": "a Always",
+            "always_here": "A Always here",
+            "cancel_turn": "esc Cancel turn",
+        }
+
+        await pilot.press("y")
+        await pilot.pause()
+        assert "+++ /notes/todo.md" in preview(app) and len(screen.queue) == 1
+        await pilot.press("n")
+        assert app.focused is screen.query_one("#approval-reason", Input)
+        await pilot.press(*"later, please", "enter")
+        await until(pilot, lambda: app.status == "completed")
+        assert not isinstance(app.screen, ApprovalScreen)
+        assert files(app) == {"/notes/plan.md": PLAN.encode()}
+        answer = " ".join(shown(app.query_one(OutputView)).split())
+        assert "write_file: The user denied this call: later, please" in answer
+        assert "waiting for approval" not in shown(app.query_one(StatusBar))
+
+
+async def test_e_edits_the_arguments_before_approving():
+    app = gated_app("write one")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await asked(pilot)
+        await pilot.press("e")
+        editor = screen.query_one("#approval-args", TextArea)
+        assert app.focused is editor and '"path": "/notes/plan.md"' in editor.text
+        editor.text = "not json"
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, ApprovalScreen)  # a mistake is said, and nothing is lost
+        editor.text = '{"path": "/notes/edited.md", "content": "edited\\n"}'
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.status == "completed")
+        assert files(app) == {"/notes/edited.md": b"edited\n"}
+
+
+async def test_escape_leaves_a_reason_then_cancels_the_turn_and_the_next_prompt_runs():
+    app = gated_app("write two")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await asked(pilot, 2)
+        await pilot.press("n")
+        await pilot.pause()
+        assert {key.action: shown(key).strip() for key in screen.query(FooterKey)} == {"leave": "esc Back"}
+        await pilot.press("escape")
+        assert screen.mode == "call" and isinstance(app.screen, ApprovalScreen)  # only the reason was left
+        await pilot.press("escape")
+        await until(pilot, lambda: app.status == "cancelled")
+        assert not isinstance(app.screen, ApprovalScreen) and files(app) == {}
+        assert app.waiting == 0
+        app.query_one("#prompt", Input).value = "finish"
+        await pilot.press("enter")
+        await until(pilot, lambda: app.status == "completed" and app.turns == 2)
+
+
+async def test_always_approves_the_tool_for_the_session_and_the_palette_removes_it():
+    app = gated_app("write two")
+    async with app.run_test(size=SIZE) as pilot:
+        await asked(pilot, 2)
+        await pilot.press("a")  # the second call is approved by the rule, without a key
+        await until(pilot, lambda: app.status == "completed")
+        assert set(files(app)) == {"/notes/plan.md", "/notes/todo.md"}
+        assert app.session is not None and [r.describe() for r in app.session.approvals.rules] == ["always write_file"]
+
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Remove the approval rule")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.session.approvals.rules == [])
+        app.query_one("#prompt", Input).value = "write one again"
+        await pilot.press("enter")
+        await asked(pilot)  # asked again
+
+
+async def test_always_here_approves_the_tool_under_the_calls_folder():
+    app = gated_app("write two")
+    async with app.run_test(size=SIZE) as pilot:
+        await asked(pilot, 2)
+        await pilot.press("A")
+        await until(pilot, lambda: app.status == "completed")
+        assert set(files(app)) == {"/notes/plan.md", "/notes/todo.md"}
+        assert [r.describe() for r in app.session.approvals.rules] == ["always write_file under /notes"]
+
+
+async def test_the_demo_asks_before_writing_when_started_with_approve_write_file():
+    app = DeepTUI(AgentSpec(demo_speed=0, save=False, approve="write_file"), prompt="build a word counter")
+    async with app.run_test(size=SIZE) as pilot:
+        await asked(pilot)
+        assert "+++ /notes/plan.md" in preview(app) and "+# Plan: Word Counter" in preview(app)
+        await pilot.press("n")
+        await pilot.press(*"not yet", "enter")
+        await asked(pilot)  # the next write asks in turn
+        assert "/notes/plan.md" not in files(app)
+        await pilot.press("a")
+        await until(pilot, lambda: app.status == "completed")
+        assert "/README.md" in files(app)
