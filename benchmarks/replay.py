@@ -250,7 +250,8 @@ def main() -> int:
         print(
             f"\n{label}, {result['events']:,} events: opened (split, turns, first state) in {result['open_s']:.2f} s\n"
         )
-        print("| keyframe every | build all | seek p50 | seek p95 | keyframes' memory |\n|---|---|---|---|---|")
+        print("| keyframe every | build all | seek p50 | seek p95 | timeline's memory (state included) |")
+        print("|---|---|---|---|---|")
         for spacing, row in result["spacings"].items():
             print(
                 f"| {int(spacing):,} | {row['build_s']:.2f} s | {row['p50_ms']:.1f} ms | {row['p95_ms']:.1f} ms "

@@ -1,8 +1,8 @@
 """Containers whose copies share their storage, for run states copied every few hundred events.
 
-A recording of 45,000 tool calls with a keyframe every 1,000 events held 51 MB of keyframes,
-nearly all copies of the list of calls (docs/performance.md), and a workspace of 5,000 files
-would cost as much again in copies of the files' mapping. Here the items live in chunks of
+With a keyframe every 1,000 events, the timeline of a recording of 45,000 tool calls took 51 MB,
+24 of them copies of the list of calls (docs/performance.md); a workspace of 5,000 files would
+cost as much again in copies of the files' mapping. Here the items live in chunks of
 ``CHUNK``: a copy copies the list of chunks, and whichever of two copies changes a shared
 chunk first (appends to it, replaces an item) takes a copy of that chunk alone.
 """
