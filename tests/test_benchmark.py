@@ -16,7 +16,7 @@ def test_the_quick_benchmark_prints_every_row():
         [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick"],
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=600,
         cwd=ROOT,
     )
     assert done.returncode == 0, done.stderr[-2000:]
@@ -46,7 +46,7 @@ def test_the_quick_replay_benchmark_prints_every_figure():
         [sys.executable, str(ROOT / "benchmarks" / "replay.py"), "--quick"],
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=600,
         cwd=ROOT,
     )
     assert done.returncode == 0, done.stderr[-2000:]
