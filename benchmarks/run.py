@@ -94,20 +94,21 @@ async def dashboard_run(stress: str, key_probe: bool = False) -> dict[str, Any]:
     and its latency measured; after the run, more keys are measured.
     """
     from deep_tui.app import DeepTUI
+    from deep_tui.source import Live
     from deep_tui.spec import AgentSpec
 
-    app = DeepTUI(AgentSpec(stress=stress))
+    app = DeepTUI(Live(AgentSpec(stress=stress)))
     during: list[float] = []
     after: list[float] = []
     async with app.run_test(size=(160, 48)) as pilot:
-        await _until(pilot, lambda: app.session is not None)
+        await _until(pilot, lambda: app.source is not None)
         started = time.perf_counter()
         app._start("go")
         if key_probe:
-            while app.status == "running":
+            while app.dashboard.status == "running":
                 during.append(await _key_latency(app))
                 await asyncio.sleep(0.05)
-        await _until(pilot, lambda: app.status == "completed", seconds=600)
+        await _until(pilot, lambda: app.dashboard.status == "completed", seconds=600)
         seconds = time.perf_counter() - started
         if key_probe:
             for _ in range(60):
@@ -138,12 +139,13 @@ async def headless_run(stress: str) -> dict[str, Any]:
 async def idle_keys(n: int = 60) -> dict[str, Any]:
     """Key latency in an idle dashboard: the baseline for keys typed during and after runs."""
     from deep_tui.app import DeepTUI
+    from deep_tui.source import Live
     from deep_tui.spec import AgentSpec
 
-    app = DeepTUI(AgentSpec(demo_speed=0))
+    app = DeepTUI(Live(AgentSpec(demo_speed=0)))
     latencies = []
     async with app.run_test(size=(160, 48)) as pilot:
-        await _until(pilot, lambda: app.session is not None)
+        await _until(pilot, lambda: app.source is not None)
         for _ in range(n):
             latencies.append(await _key_latency(app))
             await asyncio.sleep(0.02)
@@ -195,15 +197,16 @@ async def search_keys(calls: int, chars: int, rounds: int) -> dict[str, Any]:
 
     from deep_tui.app import DeepTUI
     from deep_tui.events import RunFinished, RunStarted, TextDelta, ToolCallFinished, ToolCallStarted
+    from deep_tui.source import Live
     from deep_tui.spec import AgentSpec
     from deep_tui.stress import StressConfig, answer_text
 
-    app = DeepTUI(AgentSpec(demo_speed=0))
+    app = DeepTUI(Live(AgentSpec(demo_speed=0)))
     latencies: dict[str, list[float]] = {"output": [], "calls": [], "prompt": []}
     opened: dict[str, float] = {}
     focused: dict[str, float] = {}
     async with app.run_test(size=(160, 48)) as pilot:
-        await _until(pilot, lambda: app.session is not None)
+        await _until(pilot, lambda: app.source is not None)
         app._show([RunStarted(run_id="b", session_id="b", turn=1, prompt="search", agent="bench")])
         for start in range(0, calls, 1000):
             batch: list[Any] = []
@@ -286,12 +289,13 @@ async def output_throughput(
         return await _markdown_throughput(deltas, cap_seconds)
     from deep_tui.app import DeepTUI
     from deep_tui.events import RunStarted, TextDelta
+    from deep_tui.source import Live
     from deep_tui.spec import AgentSpec
 
-    app = DeepTUI(AgentSpec(demo_speed=0))
+    app = DeepTUI(Live(AgentSpec(demo_speed=0)))
     absorbed: list[tuple[float, float]] = []
     async with app.run_test(size=(160, 48)) as pilot:
-        await _until(pilot, lambda: app.session is not None)
+        await _until(pilot, lambda: app.source is not None)
         app._show([RunStarted(run_id="b", session_id="b", turn=1, prompt="throughput", agent="bench")])
         spent = 0.0
         for start in range(0, len(deltas), CHUNK):
@@ -387,11 +391,12 @@ async def cancels(n: int, raw: bool) -> dict[str, Any]:
     from textual import events as textual_events
 
     from deep_tui.app import DeepTUI
+    from deep_tui.source import Live
     from deep_tui.spec import AgentSpec
 
-    app = DeepTUI(AgentSpec(stress=stress))
+    app = DeepTUI(Live(AgentSpec(stress=stress)))
     async with app.run_test(size=(160, 48)) as pilot:
-        await _until(pilot, lambda: app.session is not None)
+        await _until(pilot, lambda: app.source is not None)
         for _ in range(n):
             app._start("go")
             await asyncio.sleep(rng.uniform(0.1, 1.5))
@@ -400,7 +405,7 @@ async def cancels(n: int, raw: bool) -> dict[str, Any]:
             key = textual_events.Key("escape", None)
             key.set_sender(app)
             app._driver.send_message(key)
-            while app.status != "cancelled":
+            while app.dashboard.status != "cancelled":
                 await asyncio.sleep(0)
             app.call_after_refresh(shown.set)
             await shown.wait()
@@ -414,6 +419,7 @@ async def approvals(n: int, raw: bool) -> dict[str, Any]:
     from deep_tui.agents import open_session
     from deep_tui.app import DeepTUI
     from deep_tui.screens.approval import ApprovalScreen
+    from deep_tui.source import Live
     from deep_tui.spec import AgentSpec
 
     agent_file = ROOT / "benchmarks" / "approval_agent.py"
@@ -446,9 +452,9 @@ async def approvals(n: int, raw: bool) -> dict[str, Any]:
         return {"latencies": latencies}
     from textual import events as textual_events
 
-    app = DeepTUI(spec)
+    app = DeepTUI(Live(spec))
     async with app.run_test(size=(160, 48)) as pilot:
-        await _until(pilot, lambda: app.session is not None)
+        await _until(pilot, lambda: app.source is not None)
         for _ in range(n):
             app._start("go")
             await _until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
@@ -464,7 +470,7 @@ async def approvals(n: int, raw: bool) -> dict[str, Any]:
             while len(ran()) == before:
                 await asyncio.sleep(0)
             latencies.append(ran()[-1] - started)
-            await _until(pilot, lambda: app.status == "completed")
+            await _until(pilot, lambda: app.dashboard.status == "completed")
     return {"latencies": latencies}
 
 

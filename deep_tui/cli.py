@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING
 from deep_tui.spec import AgentSpec
 
 if TYPE_CHECKING:
-    from deep_tui.sessions import SessionRecorder
+    from pathlib import Path
 
 USAGE_ERROR = 2
-COMMANDS = ("run", "serve")
+COMMANDS = ("run", "serve", "replay")
 TOKEN_ENV = "DEEP_TUI_TOKEN"
 
 
@@ -126,9 +126,10 @@ def _agent_options(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="deep-tui",
-        usage="deep-tui [PROMPT] [options]  |  deep-tui run PROMPT [--json] [options]  |  deep-tui serve [options]",
+        usage="deep-tui [PROMPT] [options]  |  deep-tui run PROMPT [--json] [options]  |  deep-tui serve [options]"
+        "  |  deep-tui replay SESSION",
         description="A terminal dashboard for running and watching pydantic-deep agents. "
-        "Commands: run (headless), serve (web).",
+        "Commands: run (headless), serve (web), replay (a recorded session).",
     )
     parser.add_argument("prompt", nargs="?", help="start a run with this prompt at once")
     parser.add_argument("--version", action=_Version)
@@ -136,6 +137,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--theme", metavar="NAME", help="the dashboard's colours for this run, e.g. nord (one picked in it is kept)"
     )
     _agent_options(parser)
+    return parser
+
+
+def build_replay_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="deep-tui replay",
+        description="Watch a recorded session again, read-only: space plays and pauses, + and - change the speed, "
+        "arrows move one event, [ and ] one turn, Home and End to the ends; a click on the timeline seeks.",
+    )
+    parser.add_argument(
+        "session",
+        help="a session id (as listed under $DEEP_TUI_HOME/sessions), a session directory, "
+        "or an events.jsonl file such as deep-tui run --json prints",
+    )
+    parser.add_argument("--play", action="store_true", help="start playing at once, from the start")
+    parser.add_argument(
+        "--theme", metavar="NAME", help="the dashboard's colours for this run, e.g. nord (one picked in it is kept)"
+    )
     return parser
 
 
@@ -220,6 +239,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         command, options = _run, build_run_parser().parse_args(args[1:])
     elif args and args[0] == "serve":
         command, options = _serve, build_serve_parser().parse_args(args[1:])
+    elif args and args[0] == "replay":
+        return _replay(build_replay_parser().parse_args(args[1:]))
     else:
         command, options = _dashboard, build_parser().parse_args(args)
     chosen = [flag for flag in ("model", "agent", "stress") if getattr(options, flag) is not None]
@@ -262,26 +283,18 @@ def _run(options: argparse.Namespace) -> int:
         return fail("the prompt is empty: give the agent something to do, e.g. deep-tui run 'write a haiku'")
     import contextlib
 
-    from deep_tui.agents import AgentError, open_session
     from deep_tui.headless import event_stdout, run_headless
-    from deep_tui.sessions import SessionRecorder
+    from deep_tui.source import Live, SourceError
 
     # Redirected, stdout is the run's output alone (events or the answer); on a terminal it shows the live display.
     own_stdout = options.json or not sys.stdout.isatty()
     with event_stdout() if own_stdout else contextlib.nullcontext(sys.stdout) as out:
         try:
-            session = open_session(_spec(options))
-        except AgentError as exc:
+            source = Live(_spec(options), options.timeout).open()
+        except SourceError as exc:
             return fail(str(exc))
-        recorder = SessionRecorder(session) if options.save else None
-        code = asyncio.run(
-            run_headless(
-                session, prompt, out, recorder, as_json=options.json, timeout=options.timeout, approve_all=options.yes
-            )
-        )
-    if recorder is not None:
-        recorder.close()
-    _saved(recorder)
+        code = asyncio.run(run_headless(source, prompt, out, as_json=options.json, approve_all=options.yes))
+    _saved(source.close(), source.problems)
     return code
 
 
@@ -391,33 +404,58 @@ def _dashboard(options: argparse.Namespace) -> int:
     if options.prompt is not None and not options.prompt.strip():
         return fail("the prompt is empty: leave it out to type one in the dashboard")
     from deep_tui.app import DeepTUI, UnknownTheme
+    from deep_tui.source import Live
 
     try:  # checked by the app: the names are Textual's, known only once it is imported
-        app = DeepTUI(_spec(options), prompt=options.prompt, timeout=options.timeout, theme=options.theme)
+        app = DeepTUI(Live(_spec(options), options.timeout), prompt=options.prompt, theme=options.theme)
     except UnknownTheme as exc:
         return fail(str(exc))
-    stream = _not_a_terminal()
-    if stream:
-        return fail(
-            f"the dashboard needs a terminal, and {stream} is not one: "
-            "deep-tui run PROMPT runs a turn without it (--json for one event per line)"
-        )
+    if stream := _not_a_terminal():
+        return fail(_needs_a_terminal(stream))
     app.run()
     if app.startup_error:
         return fail(app.startup_error)
-    _saved(app.close_session())
+    source = app.source
+    _saved(app.close_session(), source.problems if source is not None else [])
     return app.return_code or 0
 
 
-def _saved(recorder: SessionRecorder | None) -> None:
+def _replay(options: argparse.Namespace) -> int:
+    """The dashboard on a recording; one that cannot be read is one line and exit code 2, before any screen."""
+    from deep_tui.source import RecordingSource, SourceError
+
+    try:
+        source = RecordingSource.open(options.session)
+    except SourceError as exc:
+        return fail(str(exc))
+    from deep_tui.app import DeepTUI, UnknownTheme
+
+    try:
+        app = DeepTUI(source, theme=options.theme, play=options.play)
+    except UnknownTheme as exc:
+        return fail(str(exc))
+    if stream := _not_a_terminal():
+        return fail(_needs_a_terminal(stream))
+    app.run()
+    return app.return_code or 0
+
+
+def _needs_a_terminal(stream: str) -> str:
+    return (
+        f"the dashboard needs a terminal, and {stream} is not one: "
+        "deep-tui run PROMPT runs a turn without it (--json for one event per line)"
+    )
+
+
+def _saved(path: Path | None, problems: Sequence[str]) -> None:
     """Where the session was saved, or what of it could not be."""
-    if recorder is None:
+    if path is None:
         return
-    if not recorder.problems:
-        print(f"deep-tui: session saved in {recorder.path}", file=sys.stderr)
+    if not problems:
+        print(f"deep-tui: session saved in {path}", file=sys.stderr)
         return
-    print(f"deep-tui: the session in {recorder.path} was not saved in full:", file=sys.stderr)
-    for problem in recorder.problems[-5:]:
+    print(f"deep-tui: the session in {path} was not saved in full:", file=sys.stderr)
+    for problem in problems[-5:]:
         print(f"  {problem}", file=sys.stderr)
 
 

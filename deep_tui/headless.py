@@ -59,8 +59,7 @@ from deep_tui.events import (
 from deep_tui.format import key_argument, usage_rows
 from deep_tui.markdown_blocks import MarkdownBlocks
 from deep_tui.quiet import quiet_libraries
-from deep_tui.runner import Session
-from deep_tui.sessions import SessionRecorder
+from deep_tui.source import LiveSource
 from deep_tui.terminal_text import json_visible, visible
 
 REFRESH_PER_SECOND = 12
@@ -71,16 +70,9 @@ EXIT_CODES = {"completed": 0, "failed": 1, "timeout": 3, "cancelled": 4}
 
 
 async def run_headless(
-    session: Session,
-    prompt: str,
-    out: IO[str],
-    recorder: SessionRecorder | None = None,
-    *,
-    as_json: bool,
-    timeout: float | None,
-    approve_all: bool = False,
+    source: LiveSource, prompt: str, out: IO[str], *, as_json: bool, approve_all: bool = False
 ) -> int:
-    """Run one turn of ``session``, showing it on ``out`` and keeping it with ``recorder``; returns the exit code.
+    """Run one turn on ``source`` (which records it), showing it on ``out``; returns the exit code.
 
     SIGINT and SIGTERM cancel the turn, which still ends with its RunFinished. A call that needs approval
     is approved with ``approve_all``, else asked on the terminal, else (``as_json``, no terminal) denied.
@@ -88,9 +80,10 @@ async def run_headless(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signum, session.cancel)
+            loop.add_signal_handler(signum, source.cancel)
+    session = source.session
     if as_json:
-        view: JsonLines | LiveProgress | AnswerOnly = JsonLines(out, on_closed=session.cancel)
+        view: JsonLines | LiveProgress | AnswerOnly = JsonLines(out, on_closed=source.cancel)
     elif out.isatty():
         # Logs go to stderr; when that is this terminal too, the display prints them above itself.
         display, shared = Console(file=out), sys.stderr.isatty()
@@ -101,11 +94,6 @@ async def run_headless(
         progress = Console(stderr=True, soft_wrap=not shown)
         _log_to(progress)
         view = AnswerOnly(out, LiveProgress(progress, markdown=shown))
-
-    def show(event: Event) -> None:
-        view.show(event)
-        if recorder is not None:
-            recorder.record(event)
 
     display = view.progress if isinstance(view, AnswerOnly) else view
     prompt_on_terminal = None
@@ -118,11 +106,13 @@ async def run_headless(
         session.approvals.decider = deny_everything(session)
     with view:
         try:
-            finished = await session.run(prompt, show, timeout=timeout)
+            async for event in source.turn(prompt):
+                view.show(event)
         finally:
             if prompt_on_terminal is not None:
                 await prompt_on_terminal.close()
-    return EXIT_CODES[finished.status]
+    assert isinstance(event, RunFinished)
+    return EXIT_CODES[event.status]
 
 
 def _log_to(console: Console) -> None:

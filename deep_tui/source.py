@@ -20,20 +20,27 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
-from deep_tui.events import Event, RunFinished
-from deep_tui.recording import Recording, load
-from deep_tui.timeline import KEYFRAME_EVERY, Timeline
+from deep_tui.spec import AgentSpec
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the dashboard imports this module before its first frame: no pydantic here
+    from deep_tui.approvals import AlwaysRule
+    from deep_tui.events import DecidedBy, Event, RunFinished
+    from deep_tui.recording import Recording
     from deep_tui.runner import Session
     from deep_tui.sessions import SessionRecorder
+    from deep_tui.timeline import Timeline
 
 
 class PromptRefused(RuntimeError):
     """The source takes no prompts (a recording), or is already running a turn."""
+
+
+class SourceError(Exception):
+    """Why a source cannot be opened, in one line for the user."""
 
 
 @runtime_checkable
@@ -55,6 +62,31 @@ class EventSource(Protocol):
         """End the running turn at once; its ``run_finished`` ("cancelled") still comes through ``turn``."""
         ...
 
+    def steer(self, text: str) -> str | None:
+        """Send the running turn a message it reads before its next step; its id, or None if it cannot take one."""
+        ...
+
+    def follow_up(self, text: str) -> str | None:
+        """Send the running turn a message it gets when it would stop; as ``steer``."""
+        ...
+
+    def approve(
+        self, call_id: str, approve: bool, *, reason: str | None = None, args: dict[str, Any] | None = None
+    ) -> None:
+        """Decide a call waiting for approval; ``approvals.NotWaiting`` if it is not waiting (any more)."""
+        ...
+
+    @property
+    def rules(self) -> list[AlwaysRule]:
+        """The always-approve rules of the session, oldest first."""
+        ...
+
+    def add_rule(self, tool: str, folder: str | None = None) -> AlwaysRule:
+        """Approve ``tool`` (under ``folder``) without asking, for the rest of the session."""
+        ...
+
+    def remove_rule(self, rule: AlwaysRule) -> None: ...
+
     def file(self, path: str, version: str | None = None) -> bytes | None:
         """File ``path`` at ``version`` (a ``FileChange.version``), or as it is now; None if not kept."""
         ...
@@ -63,9 +95,50 @@ class EventSource(Protocol):
         """A tool call's whole result as text (events carry only its start), if known."""
         ...
 
+    def report_problems(self, report: Callable[[str], object]) -> None:
+        """Have ``report`` called, from any thread, with a line each time something could not be kept."""
+        ...
+
+    @property
+    def problems(self) -> list[str]:
+        """What could not be kept, one line each, in order."""
+        ...
+
     def close(self) -> Path | None:
         """Finish with the source once nothing runs; where its session is kept, if anywhere."""
         ...
+
+
+@dataclass(frozen=True)
+class Live:
+    """A live source still to be opened: the dashboard draws its first frame, then opens it in a thread
+    (importing the agent stack takes over a second)."""
+
+    spec: AgentSpec
+    timeout: float | None = None
+    accepts_prompts: ClassVar[bool] = True
+    timeline: ClassVar[None] = None
+
+    @property
+    def label(self) -> str:
+        return self.spec.label
+
+    def open(self) -> LiveSource:
+        """The session and its recorder; ``SourceError`` says why they cannot be had."""
+        from deep_tui.agents import AgentError, open_session
+        from deep_tui.sessions import SessionRecorder
+
+        try:
+            session = open_session(self.spec)
+        except AgentError as exc:
+            raise SourceError(str(exc)) from None
+        except Exception as exc:  # a broken install or agent: say so instead of crashing the screen
+            raise SourceError(f"cannot load the agent: {type(exc).__name__}: {exc}") from None
+        try:
+            recorder = SessionRecorder(session) if self.spec.save else None
+        except OSError as exc:
+            raise SourceError(f"cannot keep the session on disk ({exc}): set DEEP_TUI_HOME or pass --no-save") from None
+        return LiveSource(session, recorder, timeout=self.timeout)
 
 
 class LiveSource:
@@ -82,6 +155,7 @@ class LiveSource:
         self.recording_error: str | None = None
         """Why recording stopped (a full disk, say); the session goes on unrecorded."""
         self._task: asyncio.Future[None] | None = None
+        self._problems: list[str] = []
 
     @property
     def running(self) -> bool:
@@ -90,6 +164,8 @@ class LiveSource:
     async def turn(self, prompt: str) -> AsyncIterator[Event]:
         """The turn's events. It runs in a task of its own: a consumer that stops listening does not stop it
         (closing this iterator does), and every event is recorded either way."""
+        from deep_tui.events import RunFinished
+
         if self.running:
             raise PromptRefused("a turn is already running: wait for it, or cancel it")
         queue: asyncio.Queue[Event] = asyncio.Queue()
@@ -109,6 +185,33 @@ class LiveSource:
         if self._task is not None and not self._task.done():
             self._task.cancel()
 
+    def steer(self, text: str) -> str | None:
+        return self.session.steer(text) if self.running else None
+
+    def follow_up(self, text: str) -> str | None:
+        return self.session.follow_up(text) if self.running else None
+
+    def approve(
+        self,
+        call_id: str,
+        approve: bool,
+        *,
+        reason: str | None = None,
+        args: dict[str, Any] | None = None,
+        by: DecidedBy = "key",
+    ) -> None:
+        self.session.approve(call_id, approve, reason=reason, args=args, by=by)
+
+    @property
+    def rules(self) -> list[AlwaysRule]:
+        return list(self.session.approvals.rules)
+
+    def add_rule(self, tool: str, folder: str | None = None) -> AlwaysRule:
+        return self.session.approvals.add_rule(tool, folder)
+
+    def remove_rule(self, rule: AlwaysRule) -> None:
+        self.session.approvals.remove_rule(rule)
+
     def file(self, path: str, version: str | None = None) -> bytes | None:
         files = self.session.files
         current = files.read_bytes(path) if files.is_file(path) else None
@@ -124,14 +227,25 @@ class LiveSource:
     def result(self, call_id: str) -> str | None:
         return self.session.tool_result(call_id)
 
+    def report_problems(self, report: Callable[[str], object]) -> None:
+        if self.recorder is not None:
+            self.recorder.on_error = report
+
+    @property
+    def problems(self) -> list[str]:
+        return self.recorder.problems if self.recorder is not None else self._problems
+
     def close(self) -> Path | None:
         """Save the session a last time and finish writing it (call once no turn runs)."""
         if self.recorder is None:
             return None
+        self._problems = self.recorder.problems
         path, self.recorder = self.recorder.close(), None
         return path
 
     async def _run(self, prompt: str, deliver: Callable[[Event], None]) -> None:
+        from deep_tui.events import RunFinished
+
         last: list[Event] = []
 
         def tee(event: Event) -> None:
@@ -148,6 +262,8 @@ class LiveSource:
                 raise
 
     def _record(self, event: Event) -> None:
+        from deep_tui.events import RunFinished
+
         if self.recorder is None or self.recording_error is not None:
             return
         try:
@@ -160,6 +276,7 @@ class LiveSource:
 
 def _ending(last: Event | None, exc: BaseException) -> RunFinished:
     """The ``run_finished`` of a turn whose runner stopped without one."""
+    from deep_tui.events import RunFinished
     from deep_tui.runner import one_line
 
     cancelled = isinstance(exc, asyncio.CancelledError)
@@ -177,15 +294,22 @@ class RecordingSource:
 
     accepts_prompts = False
 
-    def __init__(self, recording: Recording, *, every: int = KEYFRAME_EVERY) -> None:
+    def __init__(self, recording: Recording, *, every: int | None = None) -> None:
+        from deep_tui.timeline import KEYFRAME_EVERY, Timeline
+
         self.recording = recording
-        self.timeline: Timeline | None = Timeline.of(recording, every=every)
+        self.timeline: Timeline | None = Timeline.of(recording, every=every or KEYFRAME_EVERY)
         self.label = f"replay · {recording.name}"
 
     @classmethod
     def open(cls, target: str | Path, *, sessions: Path | None = None) -> RecordingSource:
-        """The recording at ``target`` (see ``recording.load``); raises ``RecordingError`` with one line."""
-        return cls(load(target, sessions=sessions))
+        """The recording at ``target`` (see ``recording.load``); ``SourceError`` says, in a line, why it is none."""
+        from deep_tui.recording import RecordingError, load
+
+        try:
+            return cls(load(target, sessions=sessions))
+        except RecordingError as exc:
+            raise SourceError(str(exc)) from None
 
     def turn(self, prompt: str) -> AsyncIterator[Event]:
         raise PromptRefused(f"{self.label} is a recording: it takes no prompts")
@@ -193,11 +317,41 @@ class RecordingSource:
     def cancel(self) -> None:
         """Nothing runs in a recording."""
 
+    def steer(self, text: str) -> str | None:
+        return None
+
+    def follow_up(self, text: str) -> str | None:
+        return None
+
+    def approve(
+        self, call_id: str, approve: bool, *, reason: str | None = None, args: dict[str, Any] | None = None
+    ) -> None:
+        from deep_tui.approvals import NotWaiting
+
+        raise NotWaiting(f"{call_id} was decided when it was recorded")
+
+    @property
+    def rules(self) -> list[AlwaysRule]:
+        return []
+
+    def add_rule(self, tool: str, folder: str | None = None) -> AlwaysRule:
+        raise PromptRefused(f"{self.label} is a recording: its rules were those of the run")
+
+    def remove_rule(self, rule: AlwaysRule) -> None:
+        """A recording has no rules to remove."""
+
     def file(self, path: str, version: str | None = None) -> bytes | None:
         return self.recording.file(path, version)
 
     def result(self, call_id: str) -> str | None:
         return self.recording.result(call_id)
+
+    def report_problems(self, report: Callable[[str], object]) -> None:
+        """Reading a recording keeps nothing."""
+
+    @property
+    def problems(self) -> list[str]:
+        return []
 
     def close(self) -> Path | None:
         return self.recording.directory

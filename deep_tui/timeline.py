@@ -76,12 +76,16 @@ class Timeline:
         self._frontier = RunState()
         """The fold as far as it has gone, at position ``self.built``."""
         self._lock = threading.Lock()
+        self.ending: str | None = None
+        """Where a recording that was cut off ends, in a line; None for a complete one."""
 
     @classmethod
     def of(cls, recording: Recording, *, every: int = KEYFRAME_EVERY) -> Timeline:
         """The timeline of a loaded recording, made without parsing its events (but its turns' first)."""
         events = recording.events
-        return cls(events, every=every, turn_starts=events.turn_starts(), t=events.t)
+        timeline = cls(events, every=every, turn_starts=events.turn_starts(), t=events.t)
+        timeline.ending = recording.ending
+        return timeline
 
     def __len__(self) -> int:
         return len(self.events)
@@ -128,6 +132,11 @@ class Timeline:
         """The first position of this turn if past it, else of the one before; the start before the first."""
         earlier = bisect.bisect_left(self._turn_positions, position) - 1
         return self._turn_positions[earlier] if earlier >= 0 else 0
+
+    def kind(self, index: int) -> str:
+        """The ``type`` of event ``index``, parsed only if the events cannot tell it without."""
+        kind = getattr(self.events, "kind", None)
+        return kind(index) if kind is not None else self.events[index].type
 
     def t(self, position: int) -> float:
         """Seconds into its turn of the last event applied at ``position`` (0 at the start)."""

@@ -19,6 +19,7 @@ from deep_tui.messages import AgentEvents
 from deep_tui.screens.file_viewer import FileViewer
 from deep_tui.screens.help import Help
 from deep_tui.screens.tool_detail import ToolDetail
+from deep_tui.source import Live
 from deep_tui.spec import AgentSpec
 from deep_tui.widgets import FileTree, OutputView, StatusBar, TodoList, ToolCallLog, UsageBar
 
@@ -43,7 +44,7 @@ def shown(widget: Widget) -> str:
 
 
 def demo(**kwargs) -> DeepTUI:
-    return DeepTUI(AgentSpec(demo_speed=0), **kwargs)
+    return DeepTUI(Live(AgentSpec(demo_speed=0)), **kwargs)
 
 
 async def submit(pilot: Pilot, prompt: str) -> None:
@@ -55,7 +56,7 @@ async def submit(pilot: Pilot, prompt: str) -> None:
 async def test_the_demo_fills_every_pane_and_takes_a_second_prompt():
     app = demo(prompt="build a word counter")
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.status == "completed")
+        await until(pilot, lambda: app.dashboard.status == "completed")
         await pilot.pause()
         todos = shown(app.query_one(TodoList))
         for item in ("Sketch the plan", "Write the tests", "Document usage in the README"):
@@ -79,25 +80,27 @@ async def test_the_demo_fills_every_pane_and_takes_a_second_prompt():
         # The main agent's 10 requests and 15 calls, and its tester subagent's 2 requests and 1 call.
         assert "12 requests" in usage and "16 tool calls" in usage and "1 turn in" in usage
         assert "cost –" in usage  # a FunctionModel has no price
-        first_turn = app.elapsed
+        first_turn = app.dashboard.elapsed
         status = shown(app.query_one(StatusBar))
         assert "demo" in status and "completed" in status and "step 22" in status
         assert app.focused is app.query_one("#prompt", Input)
 
         await submit(pilot, "add a changelog")
-        await until(pilot, lambda: app.status == "completed" and app.turns == 2)
+        await until(pilot, lambda: app.dashboard.status == "completed" and app.dashboard.turns == 2)
         await pilot.pause()
         assert "> add a changelog" in shown(app.query_one(OutputView))
         assert "/notes/changelog.md" in app.query_one(FileTree).paths
         assert "✔ Follow up: add a changelog" in shown(app.query_one(TodoList))
-        assert app.session_time == first_turn + app.elapsed  # the usage line's time spans both turns
-        assert f"2 turns in {duration(app.session_time)}" in shown(app.query_one(UsageBar))
+        assert (
+            app.dashboard.session_time == first_turn + app.dashboard.elapsed
+        )  # the usage line's time spans both turns
+        assert f"2 turns in {duration(app.dashboard.session_time)}" in shown(app.query_one(UsageBar))
 
 
 async def test_a_users_agent_shows_its_todos_files_tools_and_answer():
-    app = DeepTUI(AgentSpec(agent=f"{AGENTS}/custom.py:build"), prompt="plan the garden")
+    app = DeepTUI(Live(AgentSpec(agent=f"{AGENTS}/custom.py:build")), prompt="plan the garden")
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.status == "completed")
+        await until(pilot, lambda: app.dashboard.status == "completed")
         await pilot.pause()
         todos = shown(app.query_one(TodoList))
         assert "Survey the garden" in todos and "Plant the tulips" in todos
@@ -107,12 +110,12 @@ async def test_a_users_agent_shows_its_todos_files_tools_and_answer():
 
 
 async def test_escape_cancels_a_stream_keeps_files_and_the_next_prompt_continues():
-    app = DeepTUI(AgentSpec(agent=f"{AGENTS}/slow.py:streaming"), prompt="go slowly")
+    app = DeepTUI(Live(AgentSpec(agent=f"{AGENTS}/slow.py:streaming")), prompt="go slowly")
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: "slow3" in shown(app.query_one(OutputView)))
         assert "Cancel the run" in [c.title for c in app.get_system_commands(app.screen)]
         await pilot.press("escape")
-        await until(pilot, lambda: app.status == "cancelled", seconds=1)
+        await until(pilot, lambda: app.dashboard.status == "cancelled", seconds=1)
         streamed = shown(app.query_one(OutputView))
         assert "■ cancelled after" in streamed
         assert "Cancel the run" not in [c.title for c in app.get_system_commands(app.screen)]
@@ -122,20 +125,22 @@ async def test_escape_cancels_a_stream_keeps_files_and_the_next_prompt_continues
         assert app.query_one("#cancel", Button).disabled
 
         await submit(pilot, "finish")
-        await until(pilot, lambda: app.status == "completed")
+        await until(pilot, lambda: app.dashboard.status == "completed")
         assert "finished" in shown(app.query_one(OutputView))
-        assert app.session is not None and app.session.files.read_bytes("/before.txt") == b"written before"
+        assert (
+            app.source.session is not None and app.source.session.files.read_bytes("/before.txt") == b"written before"
+        )
 
 
 async def test_the_cancel_button_marks_the_running_tool_cancelled():
-    app = DeepTUI(AgentSpec(agent=f"{AGENTS}/slow.py:build"), prompt="build it")
+    app = DeepTUI(Live(AgentSpec(agent=f"{AGENTS}/slow.py:build")), prompt="build it")
     async with app.run_test(size=SIZE) as pilot:
         log = app.query_one(ToolCallLog)
         await until(pilot, lambda: any(r.tool == "long_build" for r in log.records))
         await pilot.pause(0.2)
         assert "running" in shown(log).splitlines()[3]  # under the border, the turn and the write_file row
         await pilot.click("#cancel")
-        await until(pilot, lambda: app.status == "cancelled", seconds=1)
+        await until(pilot, lambda: app.dashboard.status == "cancelled", seconds=1)
         assert {r.tool: r.status for r in log.records} == {"write_file": "success", "long_build": "cancelled"}
         assert app.query_one(FileTree).paths == ["/before.txt"]
 
@@ -143,7 +148,7 @@ async def test_the_cancel_button_marks_the_running_tool_cancelled():
 async def test_selecting_a_file_opens_its_content_and_last_change():
     app = demo(prompt="build a word counter")
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.status == "completed")
+        await until(pilot, lambda: app.dashboard.status == "completed")
         await pilot.pause(0.3)
         tree = app.query_one(FileTree)
         tree.focus()
@@ -164,7 +169,7 @@ async def test_selecting_a_file_opens_its_content_and_last_change():
 async def test_a_tool_row_shows_the_full_arguments_and_result():
     app = demo(prompt="build a word counter")
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.status == "completed")
+        await until(pilot, lambda: app.dashboard.status == "completed")
         log = app.query_one(ToolCallLog)
         log.focus()
         read_row = next(i for i, r in enumerate(log.rows) if getattr(r, "tool", "") == "read_file")
@@ -179,9 +184,9 @@ async def test_a_tool_row_shows_the_full_arguments_and_result():
 
 
 async def test_a_provider_error_shows_in_the_output_and_the_status():
-    app = DeepTUI(AgentSpec(agent=f"{AGENTS}/failing.py:agent"), prompt="go")
+    app = DeepTUI(Live(AgentSpec(agent=f"{AGENTS}/failing.py:agent")), prompt="go")
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.status == "failed")
+        await until(pilot, lambda: app.dashboard.status == "failed")
         await pilot.pause()
         output = shown(app.query_one(OutputView))
         assert "Starting the answer" in output and "✗ failed: ModelHTTPError" in output and "503" in output
@@ -190,7 +195,7 @@ async def test_a_provider_error_shows_in_the_output_and_the_status():
 
 
 async def test_an_agent_that_cannot_load_ends_the_app_with_the_reason():
-    app = DeepTUI(AgentSpec(agent=f"{AGENTS}/custom.py:nope"))
+    app = DeepTUI(Live(AgentSpec(agent=f"{AGENTS}/custom.py:nope")))
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.startup_error is not None)
     assert app.return_code == 2
@@ -217,12 +222,12 @@ async def test_a_prompt_typed_while_the_agent_loads_runs_when_it_is_ready():
     app = demo()
     async with app.run_test(size=SIZE) as pilot:
         await submit(pilot, "build a word counter")
-        await until(pilot, lambda: app.status == "completed")
+        await until(pilot, lambda: app.dashboard.status == "completed")
         assert "> build a word counter" in shown(app.query_one(OutputView))
 
 
 async def test_quit_during_a_run_cancels_it():
-    app = DeepTUI(AgentSpec(agent=f"{AGENTS}/slow.py:streaming"), prompt="go")
+    app = DeepTUI(Live(AgentSpec(agent=f"{AGENTS}/slow.py:streaming")), prompt="go")
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: "slow2" in shown(app.query_one(OutputView)))
         await pilot.press("ctrl+q")
@@ -233,7 +238,7 @@ async def test_quit_during_a_run_cancels_it():
 async def test_a_tiny_terminal_still_runs_and_shows_the_output():
     app = demo(prompt="build a word counter")
     async with app.run_test(size=(40, 12)) as pilot:
-        await until(pilot, lambda: app.status == "completed")
+        await until(pilot, lambda: app.dashboard.status == "completed")
         await pilot.pause()
         assert not app.query_one("#side").display
         assert "Done: Word Counter" in shown(app.query_one(OutputView))
@@ -254,7 +259,7 @@ async def test_a_tiny_terminal_still_runs_and_shows_the_output():
 async def test_the_output_still_shows_the_end_after_the_terminal_shrinks():
     app = demo(prompt="build a word counter")
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.status == "completed")
+        await until(pilot, lambda: app.dashboard.status == "completed")
         output = app.query_one(OutputView)
         await pilot.pause()
         assert output.is_vertical_scroll_end
@@ -297,7 +302,7 @@ async def test_the_panes_shown_follow_the_size_the_terminal_has_now(sizes):
 async def test_a_click_on_a_tool_row_opens_that_call_even_scrolled():
     app = demo(prompt="build a word counter")
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.status == "completed")
+        await until(pilot, lambda: app.dashboard.status == "completed")
         log = app.query_one(ToolCallLog)
         for top in (0, 3):
             log.scroll_to(y=top, animate=False, immediate=True)
@@ -318,7 +323,7 @@ async def test_a_click_on_a_tool_row_opens_that_call_even_scrolled():
 async def test_a_new_turn_follows_the_output_even_if_the_reader_had_scrolled_up():
     app = demo(prompt="build a word counter")
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.status == "completed")
+        await until(pilot, lambda: app.dashboard.status == "completed")
         output = app.query_one(OutputView)
         await pilot.pause()
         output.scroll_home(animate=False, immediate=True)
@@ -326,7 +331,7 @@ async def test_a_new_turn_follows_the_output_even_if_the_reader_had_scrolled_up(
         assert not output.is_vertical_scroll_end
 
         await submit(pilot, "add a changelog")
-        await until(pilot, lambda: app.status == "completed" and app.turns == 2)
+        await until(pilot, lambda: app.dashboard.status == "completed" and app.dashboard.turns == 2)
         await pilot.pause()
         assert output.is_vertical_scroll_end
         assert "new output below" not in str(output.border_subtitle)
@@ -336,7 +341,7 @@ UNSEEN = "new output below ↓ (End)"
 
 
 async def test_output_arriving_below_a_reader_who_scrolled_up_shows_a_hint_until_the_end():
-    app = DeepTUI(AgentSpec(agent=f"{AGENTS}/slow.py:streaming"), prompt="go")
+    app = DeepTUI(Live(AgentSpec(agent=f"{AGENTS}/slow.py:streaming")), prompt="go")
     async with app.run_test(size=(60, 20)) as pilot:
         output = app.query_one(OutputView)
         await until(pilot, lambda: output.max_scroll_y > 2)
@@ -364,7 +369,7 @@ async def test_output_arriving_below_a_reader_who_scrolled_up_shows_a_hint_until
         await pilot.pause()
         assert output.is_vertical_scroll_end and not output.has_class("-unseen")
         await pilot.press("escape")
-        await until(pilot, lambda: app.status == "cancelled")
+        await until(pilot, lambda: app.dashboard.status == "cancelled")
 
 
 async def test_a_calls_outcome_has_one_word_in_its_row_and_its_detail():
@@ -377,9 +382,9 @@ async def test_a_calls_outcome_has_one_word_in_its_row_and_its_detail():
         ]
     app = demo()
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.status == "idle")
+        await until(pilot, lambda: app.dashboard.status == "idle")
         app.post_message(AgentEvents([*events, RunFinished(status="completed")]))
-        await until(pilot, lambda: app.status == "completed")
+        await until(pilot, lambda: app.dashboard.status == "completed")
         log = app.query_one(ToolCallLog)
         log.focus()
         for n, outcome in enumerate(outcomes):
@@ -392,22 +397,22 @@ async def test_a_calls_outcome_has_one_word_in_its_row_and_its_detail():
 
 
 async def test_a_narrow_status_line_keeps_the_status_and_the_elapsed_time():
-    app = DeepTUI(AgentSpec(agent=f"{AGENTS}/slow.py:streaming"), prompt="go")  # a long agent label
+    app = DeepTUI(Live(AgentSpec(agent=f"{AGENTS}/slow.py:streaming")), prompt="go")  # a long agent label
     async with app.run_test(size=(60, 20)) as pilot:
         bar = app.query_one(StatusBar)
-        await until(pilot, lambda: app.node == "ModelRequestNode" and bar.elapsed >= 1)
+        await until(pilot, lambda: app.dashboard.node == "ModelRequestNode" and bar.elapsed >= 1)
         line = shown(bar).strip()
         assert "● running" in line and "step " in line
         assert line.endswith(f"· {duration(bar.elapsed)}"), line
         assert "…" in line  # the agent's long path gave way first, after the name and the node
         await pilot.press("escape")
-        await until(pilot, lambda: app.status == "cancelled")
+        await until(pilot, lambda: app.dashboard.status == "cancelled")
 
 
 async def test_escape_closes_the_keys_panel_opened_from_the_palette():
     app = demo()
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.status == "idle")
+        await until(pilot, lambda: app.dashboard.status == "idle")
         await pilot.press("ctrl+p", *"keys")
         await pilot.pause(0.3)
         await pilot.press("enter")
@@ -420,7 +425,7 @@ async def test_escape_closes_the_keys_panel_opened_from_the_palette():
 async def test_help_lists_the_keys_of_the_focused_pane_and_of_the_app():
     app = demo()
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.status == "idle")
+        await until(pilot, lambda: app.dashboard.status == "idle")
         await pilot.press("ctrl+l", "question_mark")
         await until(pilot, lambda: isinstance(app.screen, Help))
         sections = [shown(s) for s in app.screen.query(".help-section")]
@@ -436,7 +441,7 @@ async def test_help_lists_the_keys_of_the_focused_pane_and_of_the_app():
 async def test_question_mark_types_into_the_prompt_and_f1_opens_help_from_it():
     app = demo()
     async with app.run_test(size=(60, 20)) as pilot:
-        await until(pilot, lambda: app.status == "idle")
+        await until(pilot, lambda: app.dashboard.status == "idle")
         prompt = app.query_one("#prompt", Input)
         assert app.focused is prompt
         await pilot.press(*"why", "question_mark")
@@ -467,7 +472,7 @@ def toasts(app: DeepTUI) -> str:
 async def test_the_theme_picked_and_the_side_column_are_kept_for_the_next_run(config_home: Path):
     app = demo()
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.status == "idle")
+        await until(pilot, lambda: app.dashboard.status == "idle")
         await pilot.press("ctrl+p", *"theme")
         await pilot.pause(0.3)
         await pilot.press("enter", *"nord")
@@ -482,7 +487,7 @@ async def test_the_theme_picked_and_the_side_column_are_kept_for_the_next_run(co
 
     app = demo()
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.status == "idle")
+        await until(pilot, lambda: app.dashboard.status == "idle")
         assert app.theme == "nord" and panes_shown(app) == {"output", "calls"}
         await pilot.press("f2")
         await pilot.pause()
@@ -495,7 +500,7 @@ async def test_a_theme_on_the_command_line_is_for_this_run_only(config_home: Pat
     config_home.write_text('# mine\ntheme = "nord"\n')
     app = demo(theme="gruvbox")
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.status == "idle")
+        await until(pilot, lambda: app.dashboard.status == "idle")
         assert app.theme == "gruvbox"
     assert config_home.read_text() == '# mine\ntheme = "nord"\n'
     with pytest.raises(UnknownTheme, match="unknown theme 'nope': choose one of .*gruvbox.*nord"):
@@ -507,7 +512,7 @@ async def test_a_broken_preferences_file_is_a_notice_and_is_not_overwritten(conf
     config_home.write_text("theme = nord\n")  # no quotes: not TOML
     app = demo()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await until(pilot, lambda: app.status == "idle")
+        await until(pilot, lambda: app.dashboard.status == "idle")
         await pilot.pause()
         assert "is not valid TOML" in toasts(app) and app.theme == "textual-dark"
         await pilot.press("f2")  # still works, for this run
@@ -519,7 +524,7 @@ async def test_a_broken_preferences_file_is_a_notice_and_is_not_overwritten(conf
     config_home.write_text('theme = "no-such-theme"\nside_column = "no"\nwidth = 3\n')
     app = demo()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await until(pilot, lambda: app.status == "idle")
+        await until(pilot, lambda: app.dashboard.status == "idle")
         await pilot.pause()
         notices = toasts(app)
         assert "unknown theme 'no-such-theme'" in notices and "side_column must be true or false" in notices

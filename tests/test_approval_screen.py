@@ -12,6 +12,7 @@ from textual.widgets._footer import FooterKey
 
 from deep_tui.app import DeepTUI
 from deep_tui.screens.approval import ApprovalScreen
+from deep_tui.source import Live
 from deep_tui.spec import AgentSpec
 from deep_tui.widgets import OutputView, StatusBar
 
@@ -19,7 +20,7 @@ AGENTS = Path(__file__).parent / "agents"
 
 
 def gated_app(prompt: str, **spec: object) -> DeepTUI:
-    return DeepTUI(AgentSpec(agent=f"{AGENTS}/gated.py:interrupting", save=False, **spec), prompt=prompt)
+    return DeepTUI(Live(AgentSpec(agent=f"{AGENTS}/gated.py:interrupting", save=False, **spec)), prompt=prompt)
 
 
 def modal(app: DeepTUI) -> ApprovalScreen:
@@ -32,8 +33,8 @@ def preview(app: DeepTUI) -> str:
 
 
 def files(app: DeepTUI) -> dict[str, bytes]:
-    assert app.session is not None
-    return {path: app.session.files.read_bytes(path) for path in app.session.files.files}
+    assert app.source.session is not None
+    return {path: app.source.session.files.read_bytes(path) for path in app.source.session.files.files}
 
 
 async def asked(pilot: Pilot, count: int = 1) -> ApprovalScreen:
@@ -68,7 +69,7 @@ async def test_calls_are_answered_in_order_with_y_then_n_and_a_reason():
         await pilot.press("n")
         assert app.focused is screen.query_one("#approval-reason", Input)
         await pilot.press(*"later, please", "enter")
-        await until(pilot, lambda: app.status == "completed")
+        await until(pilot, lambda: app.dashboard.status == "completed")
         assert not isinstance(app.screen, ApprovalScreen)
         assert files(app) == {"/notes/plan.md": PLAN.encode()}
         answer = " ".join(shown(app.query_one(OutputView)).split())
@@ -88,7 +89,7 @@ async def test_e_edits_the_arguments_before_approving():
         assert isinstance(app.screen, ApprovalScreen)  # a mistake is said, and nothing is lost
         editor.text = '{"path": "/notes/edited.md", "content": "edited\\n"}'
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: app.status == "completed")
+        await until(pilot, lambda: app.dashboard.status == "completed")
         assert files(app) == {"/notes/edited.md": b"edited\n"}
 
 
@@ -102,12 +103,12 @@ async def test_escape_leaves_a_reason_then_cancels_the_turn_and_the_next_prompt_
         await pilot.press("escape")
         assert screen.mode == "call" and isinstance(app.screen, ApprovalScreen)  # only the reason was left
         await pilot.press("escape")
-        await until(pilot, lambda: app.status == "cancelled")
+        await until(pilot, lambda: app.dashboard.status == "cancelled")
         assert not isinstance(app.screen, ApprovalScreen) and files(app) == {}
-        assert app.waiting == 0
+        assert app.dashboard.waiting == 0
         app.query_one("#prompt", Input).value = "finish"
         await pilot.press("enter")
-        await until(pilot, lambda: app.status == "completed" and app.turns == 2)
+        await until(pilot, lambda: app.dashboard.status == "completed" and app.dashboard.turns == 2)
 
 
 async def test_always_approves_the_tool_for_the_session_and_the_palette_removes_it():
@@ -115,15 +116,16 @@ async def test_always_approves_the_tool_for_the_session_and_the_palette_removes_
     async with app.run_test(size=SIZE) as pilot:
         await asked(pilot, 2)
         await pilot.press("a")  # the second call is approved by the rule, without a key
-        await until(pilot, lambda: app.status == "completed")
+        await until(pilot, lambda: app.dashboard.status == "completed")
         assert set(files(app)) == {"/notes/plan.md", "/notes/todo.md"}
-        assert app.session is not None and [r.describe() for r in app.session.approvals.rules] == ["always write_file"]
+        assert app.source is not None
+        assert [r.describe() for r in app.source.session.approvals.rules] == ["always write_file"]
 
         await pilot.press("ctrl+p")
         await pilot.press(*"Remove the approval rule")
         await pilot.pause(0.3)
         await pilot.press("enter")
-        await until(pilot, lambda: app.session.approvals.rules == [])
+        await until(pilot, lambda: app.source.session.approvals.rules == [])
         app.query_one("#prompt", Input).value = "write one again"
         await pilot.press("enter")
         await asked(pilot)  # asked again
@@ -134,13 +136,13 @@ async def test_always_here_approves_the_tool_under_the_calls_folder():
     async with app.run_test(size=SIZE) as pilot:
         await asked(pilot, 2)
         await pilot.press("A")
-        await until(pilot, lambda: app.status == "completed")
+        await until(pilot, lambda: app.dashboard.status == "completed")
         assert set(files(app)) == {"/notes/plan.md", "/notes/todo.md"}
-        assert [r.describe() for r in app.session.approvals.rules] == ["always write_file under /notes"]
+        assert [r.describe() for r in app.source.session.approvals.rules] == ["always write_file under /notes"]
 
 
 async def test_the_demo_asks_before_writing_when_started_with_approve_write_file():
-    app = DeepTUI(AgentSpec(demo_speed=0, save=False, approve="write_file"), prompt="build a word counter")
+    app = DeepTUI(Live(AgentSpec(demo_speed=0, save=False, approve="write_file")), prompt="build a word counter")
     async with app.run_test(size=SIZE) as pilot:
         await asked(pilot)
         assert "+++ /notes/plan.md" in preview(app) and "+# Plan: Word Counter" in preview(app)
@@ -149,5 +151,5 @@ async def test_the_demo_asks_before_writing_when_started_with_approve_write_file
         await asked(pilot)  # the next write asks in turn
         assert "/notes/plan.md" not in files(app)
         await pilot.press("a")
-        await until(pilot, lambda: app.status == "completed")
+        await until(pilot, lambda: app.dashboard.status == "completed")
         assert "/README.md" in files(app)

@@ -12,8 +12,11 @@ from deep_tui.events import BaseEvent
 
 
 def registered_views() -> dict[str, dispatch.Table]:
-    for module in dispatch.VIEW_MODULES:
-        importlib.import_module(module)
+    for where in dispatch.VIEW_MODULES:
+        module, _, function = where.partition(":")
+        imported = importlib.import_module(module)
+        if function:
+            getattr(imported, function)()
     return dispatch.views()
 
 
@@ -21,6 +24,8 @@ def test_the_fold_and_the_headless_display_are_registered():
     names = registered_views()
     assert "run state (deep_tui.state)" in names
     assert "headless progress (LiveProgress.show)" in names
+    assert "dashboard (deep_tui.screens.dashboard)" in names
+    assert "dashboard app (deep_tui.app)" in names
 
 
 @pytest.mark.parametrize("name", sorted(registered_views()))

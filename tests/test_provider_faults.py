@@ -15,6 +15,7 @@ from test_app import SIZE, shown, submit, until
 
 from deep_tui.app import DeepTUI
 from deep_tui.events import parse_event
+from deep_tui.source import Live
 from deep_tui.spec import AgentSpec
 from deep_tui.widgets import FileTree, OutputView, TodoList
 
@@ -105,9 +106,9 @@ def test_a_key_the_provider_echoes_is_never_shown_or_saved(server, tmp_path):
 async def test_the_dashboard_survives_every_fault_and_goes_on(server, monkeypatch):
     monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    app = DeepTUI(AgentSpec(model="openai-chat:normal", stall_timeout=1, retries=0), prompt="plan the garden")
+    app = DeepTUI(Live(AgentSpec(model="openai-chat:normal", stall_timeout=1, retries=0)), prompt="plan the garden")
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.status == "completed")
+        await until(pilot, lambda: app.dashboard.status == "completed")
         await pilot.pause(0.3)
         assert app.query_one(FileTree).paths == ["/plan.md"]
         todos = shown(app.query_one(TodoList))
@@ -119,21 +120,21 @@ async def test_the_dashboard_survives_every_fault_and_goes_on(server, monkeypatc
             ("stall", "ModelTimeoutError"),
             ("malformed", "Failed to decode"),
         ):
-            turn = app.turns
+            turn = app.dashboard.turns
             await submit(pilot, f"try again [{fault}]")
-            await until(pilot, lambda turn=turn: app.status == "failed" and app.turns == turn + 1)
+            await until(pilot, lambda turn=turn: app.dashboard.status == "failed" and app.dashboard.turns == turn + 1)
             output = shown(app.query_one(OutputView))
             assert f"> try again [{fault}]" in output and "✗ failed:" in output and message in output
             assert KEY not in output
         await submit(pilot, "and now finish the plan")
-        await until(pilot, lambda: app.status == "completed" and app.turns == 8)
+        await until(pilot, lambda: app.dashboard.status == "completed" and app.dashboard.turns == 8)
         await pilot.pause(0.3)
         assert "The garden plan is written" in shown(app.query_one(OutputView)).split("> and now finish the plan")[1]
         assert app.query_one(FileTree).paths == ["/plan.md"] and shown(app.query_one(TodoList)) == todos
-        assert app.session is not None
-        prompts = [p.content for m in app.session.history for p in m.parts if p.part_kind == "user-prompt"]
+        assert app.source.session is not None
+        prompts = [p.content for m in app.source.session.history for p in m.parts if p.part_kind == "user-prompt"]
         assert prompts[0] == "plan the garden" and prompts[-1] == "and now finish the plan" and len(prompts) == 8
-        events = [json.loads(line) for line in (app.recorder.path / "events.jsonl").read_text().splitlines()]
+        events = [json.loads(line) for line in (app.source.recorder.path / "events.jsonl").read_text().splitlines()]
         assert [e["status"] for e in events if e["type"] == "run_finished"] == ["completed"] + ["failed"] * 6 + [
             "completed"
         ]

@@ -19,6 +19,7 @@ from deep_tui.redact import MASK, RedactingFilter
 from deep_tui.runner import Session
 from deep_tui.screens.tool_detail import RESULT_LIMIT, ToolDetail
 from deep_tui.sessions import SessionRecorder
+from deep_tui.source import Live
 from deep_tui.spec import AgentSpec
 from deep_tui.widgets import FileTree, OutputView, ToolCallLog
 
@@ -70,13 +71,13 @@ async def test_a_deep_agent_moves_a_huge_result_into_its_workspace():
 
 
 async def test_the_dashboard_stays_usable_with_a_ten_megabyte_result():
-    app = DeepTUI(AgentSpec(demo_speed=0))
+    app = DeepTUI(Live(AgentSpec(demo_speed=0)))
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.session is not None)
-        app.session = plain_session([("tool", "huge_result", {})], [("tool", "boom", {})], ["done"],
+        await until(pilot, lambda: app.source is not None)
+        app.source.session = plain_session([("tool", "huge_result", {})], [("tool", "boom", {})], ["done"],
                                     tools=[huge_result, boom])  # fmt: skip
         await submit(pilot, "go")
-        await until(pilot, lambda: app.status == "failed")
+        await until(pilot, lambda: app.dashboard.status == "failed")
         log = app.query_one(ToolCallLog)
         assert {r.tool: r.status for r in log.records} == {"huge_result": "success", "boom": "failed"}
         assert "OSError: disk full" in shown(app.query_one(OutputView))
@@ -92,12 +93,12 @@ async def test_the_dashboard_stays_usable_with_a_ten_megabyte_result():
 
 
 async def test_the_tool_detail_shows_where_the_tool_raised():
-    app = DeepTUI(AgentSpec(demo_speed=0))
+    app = DeepTUI(Live(AgentSpec(demo_speed=0)))
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.session is not None)
-        app.session = plain_session([("tool", "boom", {})], tools=[boom])
+        await until(pilot, lambda: app.source is not None)
+        app.source.session = plain_session([("tool", "boom", {})], tools=[boom])
         await submit(pilot, "go")
-        await until(pilot, lambda: app.status == "failed")
+        await until(pilot, lambda: app.dashboard.status == "failed")
         log = app.query_one(ToolCallLog)
         log.focus()
         await pilot.press("end", "enter")
@@ -212,24 +213,26 @@ async def test_odd_paths_are_reported_shown_and_saved(tmp_path):
 
 
 async def test_the_dashboard_shows_odd_paths():
-    app = DeepTUI(AgentSpec(demo_speed=0))
+    app = DeepTUI(Live(AgentSpec(demo_speed=0)))
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.session is not None)
-        app.session = deep_session([("tool", "write_file", {"path": p, "content": "x"}) for p in ODD_PATHS], ["done"])
+        await until(pilot, lambda: app.source is not None)
+        app.source.session = deep_session(
+            [("tool", "write_file", {"path": p, "content": "x"}) for p in ODD_PATHS], ["done"]
+        )
         await submit(pilot, "write odd files")
-        await until(pilot, lambda: app.status == "completed")
+        await until(pilot, lambda: app.dashboard.status == "completed")
         await pilot.pause(0.4)
         assert app.query_one(FileTree).paths == sorted(ODD_PATHS)
 
 
 async def test_a_megabyte_prompt_runs_and_is_shown_shortened():
-    app = DeepTUI(AgentSpec(demo_speed=0))
+    app = DeepTUI(Live(AgentSpec(demo_speed=0)))
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.session is not None)
+        await until(pilot, lambda: app.source is not None)
         prompt = "build " + "a very long request " * 55_000
         app.query_one("#prompt", Input).value = prompt
         await pilot.press("enter")
-        await until(pilot, lambda: app.status == "completed", seconds=60)
+        await until(pilot, lambda: app.dashboard.status == "completed", seconds=60)
         output = shown(app.query_one(OutputView))
         assert "MB in all)" in output and len(output) < 100_000
 

@@ -28,6 +28,7 @@ from deep_tui.demo import Topic, readme
 from deep_tui.events import TextDelta, parse_event
 from deep_tui.runner import Session
 from deep_tui.sessions import WRITER_THREAD, SessionRecorder
+from deep_tui.source import Live
 from deep_tui.spec import AgentSpec
 
 ROOT = Path(__file__).parent.parent
@@ -337,10 +338,10 @@ def test_run_says_what_was_not_saved_instead_of_saved(tmp_path):
 
 
 async def test_the_dashboard_shows_a_failed_save():
-    app = DeepTUI(AgentSpec(demo_speed=0))
+    app = DeepTUI(Live(AgentSpec(demo_speed=0)))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await until(pilot, lambda: app.recorder is not None)
-        swap_for_a_file(app.recorder.path)
+        await until(pilot, lambda: app.source is not None and app.source.recorder is not None)
+        swap_for_a_file(app.source.recorder.path)
         await submit(pilot, "build a word counter")
         await until(pilot, lambda: any("saving failed" in str(t.render()) for t in app.screen.query(Toast)))
 

@@ -30,6 +30,7 @@ from deep_tui.events import (
     UsageUpdated,
 )
 from deep_tui.messages import AgentEvents
+from deep_tui.source import Live
 from deep_tui.spec import AgentSpec
 
 ANSWER = """## Done: the garden
@@ -115,7 +116,7 @@ def feed(*turns: list[Event]):
         app = pilot.app
         assert isinstance(app, DeepTUI)
         for _ in range(400):
-            if app.status != "loading":
+            if app.dashboard.status != "loading":
                 break
             await pilot.pause(0.05)
         app.query_one("#prompt", Input).cursor_blink = False  # a blinking cursor would differ run to run
@@ -128,7 +129,7 @@ def feed(*turns: list[Event]):
 
 
 def garden_app() -> DeepTUI:
-    return DeepTUI(AgentSpec(demo_speed=0, save=False))
+    return DeepTUI(Live(AgentSpec(demo_speed=0, save=False)))
 
 
 def test_dashboard_after_a_turn(snap_compare):

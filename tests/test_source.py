@@ -45,11 +45,37 @@ class CannedSource:
     def cancel(self) -> None:
         self.cancelled = True
 
+    def steer(self, text: str) -> str | None:
+        return None
+
+    def follow_up(self, text: str) -> str | None:
+        return None
+
+    def approve(self, call_id: str, approve: bool, *, reason: str | None = None, args: dict | None = None) -> None:
+        raise LookupError(call_id)
+
+    @property
+    def rules(self) -> list:
+        return []
+
+    def add_rule(self, tool: str, folder: str | None = None):
+        raise LookupError(tool)
+
+    def remove_rule(self, rule) -> None:
+        pass
+
     def file(self, path: str, version: str | None = None) -> bytes | None:
         return self.files.get(version) if version is not None else None
 
     def result(self, call_id: str) -> str | None:
         return self.results.get(call_id)
+
+    def report_problems(self, report) -> None:
+        pass
+
+    @property
+    def problems(self) -> list[str]:
+        return []
 
     def close(self) -> Path | None:
         return None

@@ -25,6 +25,7 @@ from deep_tui.events import MessageDelivered, MessageQueued, parse_event
 from deep_tui.headless import JsonLines, LiveProgress
 from deep_tui.runner import Session
 from deep_tui.sessions import home
+from deep_tui.source import Live
 from deep_tui.spec import AgentSpec
 from deep_tui.widgets import OutputView, ToolCallLog
 
@@ -292,48 +293,48 @@ def lines_in_order(text: str, *expected: str) -> bool:
 
 
 async def test_enter_while_the_agent_runs_steers_it_and_the_output_shows_where_it_read_the_message():
-    app = DeepTUI(AgentSpec(agent=STEERABLE), prompt="wait")
+    app = DeepTUI(Live(AgentSpec(agent=STEERABLE)), prompt="wait")
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: running(app, "wait_for_user"))
         prompt = app.query_one("#prompt", Input)
         assert prompt.placeholder == RUNNING_PLACEHOLDER
 
         await submit(pilot, "use tabs")
-        await until(pilot, lambda: app.status == "completed")
+        await until(pilot, lambda: app.dashboard.status == "completed")
         await pilot.pause()
 
         output = shown(app.query_one(OutputView))
         assert lines_in_order(output, "> wait", "↳ you (steer): use tabs", "heard: use tabs"), output
         assert prompt.value == "" and prompt.placeholder == IDLE_PLACEHOLDER
-        assert app.session is not None
-        recorded = (home() / "sessions" / app.session.id / "events.jsonl").read_text()
+        assert app.source.session is not None
+        recorded = (home() / "sessions" / app.source.session.id / "events.jsonl").read_text()
         kinds = [parse_event(line).type for line in recorded.splitlines()]
         assert kinds.index("message_queued") < kinds.index("message_delivered") < kinds.index("run_finished")
 
 
 async def test_the_follow_up_key_sends_a_message_the_agent_gets_when_it_would_stop():
-    app = DeepTUI(AgentSpec(agent=STEERABLE), prompt="wait")
+    app = DeepTUI(Live(AgentSpec(agent=STEERABLE)), prompt="wait")
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: running(app, "wait_for_user"))
         assert "Send the prompt as a follow-up" in [c.title for c in app.get_system_commands(app.screen)]
         app.query_one("#prompt", Input).focus()
         await pilot.press(*"add tests", "ctrl+f")
-        await until(pilot, lambda: app.status == "completed")
+        await until(pilot, lambda: app.dashboard.status == "completed")
         await pilot.pause()
 
         output = shown(app.query_one(OutputView))
         assert lines_in_order(output, "done waiting", "↳ you (follow-up): add tests", "heard: add tests"), output
         assert "↳ you (follow-up): add tests\n\nheard: add tests" in output  # one blank line, as between blocks
-        assert app.turns == 1  # the same turn went on
+        assert app.dashboard.turns == 1  # the same turn went on
 
 
 async def test_a_turn_that_cannot_take_a_message_offers_to_run_it_as_the_next_turn(tmp_path):
     marker = tmp_path / "rolled-back"
-    app = DeepTUI(AgentSpec(agent=STEERABLE), prompt=f"roll out {marker}")
+    app = DeepTUI(Live(AgentSpec(agent=STEERABLE)), prompt=f"roll out {marker}")
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: running(app, "roll_out"))
         await pilot.press("escape")
-        assert app.status == "cancelling"  # the tool rolls back until the marker exists
+        assert app.dashboard.status == "cancelling"  # the tool rolls back until the marker exists
 
         await submit(pilot, "try again")
         prompt = app.query_one("#prompt", Input)
@@ -342,7 +343,7 @@ async def test_a_turn_that_cannot_take_a_message_offers_to_run_it_as_the_next_tu
         assert prompt.value == ""
         marker.touch()
 
-        await until(pilot, lambda: app.turns == 2 and app.status == "completed")
+        await until(pilot, lambda: app.dashboard.turns == 2 and app.dashboard.status == "completed")
         await pilot.pause()
         output = shown(app.query_one(OutputView))
         assert lines_in_order(output, "■ cancelled after", "turn 2  > try again", "heard: try again"), output
@@ -350,7 +351,7 @@ async def test_a_turn_that_cannot_take_a_message_offers_to_run_it_as_the_next_tu
 
 async def test_a_message_the_turn_ended_before_reading_is_said_so_and_put_back_in_the_prompt(tmp_path):
     marker = tmp_path / "rolled-back"
-    app = DeepTUI(AgentSpec(agent=STEERABLE), prompt=f"roll out {marker}")
+    app = DeepTUI(Live(AgentSpec(agent=STEERABLE)), prompt=f"roll out {marker}")
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: running(app, "roll_out"))
         await submit(pilot, "use tabs")
@@ -358,7 +359,7 @@ async def test_a_message_the_turn_ended_before_reading_is_said_so_and_put_back_i
         assert prompt.value == ""
         await pilot.press("escape")
         marker.touch()
-        await until(pilot, lambda: app.status == "cancelled")
+        await until(pilot, lambda: app.dashboard.status == "cancelled")
         await pilot.pause()
 
         output = shown(app.query_one(OutputView))

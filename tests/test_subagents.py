@@ -41,6 +41,7 @@ from deep_tui.events import (
 )
 from deep_tui.headless import LiveProgress
 from deep_tui.runner import Session
+from deep_tui.source import Live
 from deep_tui.spec import AgentSpec
 from deep_tui.widgets import FileTree, OutputView, TodoList, ToolCallLog, UsageBar
 
@@ -369,12 +370,12 @@ def delegating_to_a_writer() -> Session:
 
 
 async def test_the_dashboards_panes_show_the_main_agent_and_the_files_of_all():
-    app = DeepTUI(AgentSpec(demo_speed=0, save=False))
+    app = DeepTUI(Live(AgentSpec(demo_speed=0, save=False)))
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.session is not None)
-        app.session = delegating_to_a_writer()
+        await until(pilot, lambda: app.source is not None)
+        app.source.session = delegating_to_a_writer()
         await submit(pilot, "go")
-        await until(pilot, lambda: app.status == "completed")
+        await until(pilot, lambda: app.dashboard.status == "completed")
         await pilot.pause(0.4)  # the file tree applies changes a few times a second
         output = shown(app.query_one(OutputView))
         assert "Main text." in output and "main done" in output

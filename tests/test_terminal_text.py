@@ -18,6 +18,7 @@ from textual.widget import Widget
 from deep_tui.app import DeepTUI
 from deep_tui.screens.file_viewer import FileViewer
 from deep_tui.screens.tool_detail import ToolDetail
+from deep_tui.source import Live
 from deep_tui.spec import AgentSpec
 from deep_tui.terminal_text import VisibleLogs, json_visible, visible
 from deep_tui.widgets import FileTree, OutputView, StatusBar, TodoList, ToolCallLog
@@ -103,9 +104,9 @@ def hostile_agent(tmp_path: Path) -> str:
 
 
 async def test_no_pane_or_screen_of_the_dashboard_passes_agent_escapes_to_the_terminal(hostile_agent):
-    app = DeepTUI(AgentSpec(agent=hostile_agent, save=False), prompt=f"go {ESCAPES}")
+    app = DeepTUI(Live(AgentSpec(agent=hostile_agent, save=False)), prompt=f"go {ESCAPES}")
     async with app.run_test(size=(200, 60), notifications=True) as pilot:
-        await until(pilot, lambda: app.status == "completed")
+        await until(pilot, lambda: app.dashboard.status == "completed")
         app.query_one(FileTree).flush()
         await pilot.pause()
         assert_safe(pane(app, StatusBar), TITLE, C1)

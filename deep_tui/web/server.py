@@ -36,6 +36,7 @@ from deep_tui.approvals import NotWaiting
 from deep_tui.events import Decision, Event, RunFinished, RunStarted, RunStatus
 from deep_tui.redact import RedactingFilter, redact
 from deep_tui.sessions import SessionRecorder
+from deep_tui.source import LiveSource
 from deep_tui.spec import AgentSpec
 from deep_tui.terminal_text import json_visible
 from deep_tui.web import details
@@ -86,17 +87,18 @@ def sse_frame(event: Event) -> bytes:
 class Run:
     """One run's events, as SSE frames indexed by ``seq``, and the task producing them."""
 
-    def __init__(self, prompt: str, recorder: SessionRecorder | None = None, session: Session | None = None) -> None:
+    def __init__(self, prompt: str, source: LiveSource | None = None) -> None:
         self.id = ""
         self.prompt = redact(prompt)  # as listings show it, like the run_started event
-        self.recorder = recorder
-        """Keeps the run's session on disk; None with ``--no-save``."""
-        self.session = session
-        """The run's conversation: its workspace and history, which the page opens files and calls from."""
+        self._asked = prompt
+        self.source = source
+        """The run's session (its workspace and history, which the page opens files and calls from), recorded
+        as it runs unless ``--no-save``."""
+        self.saved_in = source.recorder.path if source is not None and source.recorder is not None else None
         self.notes = details.RunNotes()
         self.frames: list[bytes] = []
         self.finished: RunFinished | None = None
-        self.task: asyncio.Task[RunFinished] | None = None
+        self.task: asyncio.Task[None] | None = None
         self.started = asyncio.Event()
         self._changed = asyncio.Event()
 
@@ -104,10 +106,18 @@ class Run:
     def status(self) -> RunStatus | Literal["running"]:
         return "running" if self.finished is None else self.finished.status
 
+    @property
+    def session(self) -> Session | None:
+        return self.source.session if self.source is not None else None
+
+    async def play(self) -> None:
+        """Run the turn, keeping each of its events."""
+        assert self.source is not None
+        async for event in self.source.turn(self._asked):
+            self.add(event)
+
     def add(self, event: Event) -> None:
-        """The session's sink: record the event, keep its frame and wake every follower."""
-        if self.recorder is not None:
-            self.recorder.record(event)
+        """Keep the event's frame and wake every follower."""
         self.notes.add(event)
         if isinstance(event, RunStarted):
             self.id = event.run_id
@@ -120,8 +130,8 @@ class Run:
 
     def cancel(self) -> None:
         """End the run "cancelled"; a run that has already finished stays as it ended."""
-        if self.finished is None and self.task is not None:
-            self.task.cancel()
+        if self.finished is None and self.source is not None:
+            self.source.cancel()
 
     async def follow(self, after: int) -> AsyncIterator[bytes]:
         """The frames after seq ``after`` (-1: all), then each new one, until the run finishes."""
@@ -166,7 +176,7 @@ class RunInfo(BaseModel):
 
     @classmethod
     def of(cls, run: Run) -> RunInfo:
-        saved_in = str(run.recorder.path) if run.recorder is not None else None
+        saved_in = str(run.saved_in) if run.saved_in is not None else None
         prompt = clip(run.prompt, PROMPT_SHOWN)
         return cls(run_id=run.id, prompt=prompt, status=run.status, events=len(run.frames), saved_in=saved_in)
 
@@ -215,8 +225,8 @@ class Runs:
         except OSError as exc:
             reason = f"cannot keep the session on disk ({exc}): set DEEP_TUI_HOME or pass --no-save"
             raise HTTPException(503, reason) from None
-        run = Run(prompt, recorder, session)
-        run.task = asyncio.create_task(session.run(prompt, run.add, timeout=timeout or self.timeout))
+        run = Run(prompt, LiveSource(session, recorder, timeout=timeout or self.timeout))
+        run.task = asyncio.create_task(run.play())
         run.task.add_done_callback(lambda _: self._ended(run))
         try:
             await run.started.wait()  # the task emits run_started as soon as it runs
@@ -234,20 +244,20 @@ class Runs:
     def _ended(self, run: Run) -> None:
         if run.finished is not None:
             log.info("run %s %s: %d events in %.1f s", run.id, run.status, len(run.frames), run.finished.duration)
-        if run.recorder is not None:  # the run has ended: its last snapshot may be taken off the loop
-            asyncio.get_running_loop().run_in_executor(None, _close, run.id, run.recorder)
+        if run.source is not None and run.saved_in is not None:  # its last snapshot may be taken off the loop
+            asyncio.get_running_loop().run_in_executor(None, _close, run.id, run.source)
         finished = [r for r in self._runs.values() if r.finished is not None]
         for old in finished[: max(0, len(finished) - KEEP_FINISHED)]:
             del self._runs[old.id]
 
 
-def _close(run_id: str, recorder: SessionRecorder) -> None:
+def _close(run_id: str, source: LiveSource) -> None:
     """Finish saving a run (this waits for its last save), then say where, or that it was not saved in full."""
-    recorder.close()
-    if recorder.problems:  # the recorder has logged each problem as it happened
-        log.warning("run %s was not saved in full in %s", run_id, recorder.path)
+    path = source.close()
+    if source.problems:  # the recorder has logged each problem as it happened
+        log.warning("run %s was not saved in full in %s", run_id, path)
     else:
-        log.info("run %s saved in %s", run_id, recorder.path)
+        log.info("run %s saved in %s", run_id, path)
 
 
 class EventStream(StreamingResponse):

@@ -1,0 +1,172 @@
+"""The dashboard on a recording: the same panes, a timeline bar under them, and keys that move through time.
+
+Moving on by a few events (playing, ``→``) folds them into the shown state and hands them to
+the panes, as a live run does. Any other move (back, a turn, the ends, a click on the bar) is
+a seek: the timeline gives the state at the new position from its nearest keyframe, and every
+pane is reset to it. The keyframes are made in a thread once the recording is open, so the
+first frame does not wait for them and later seeks do not either.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.timer import Timer
+from textual.worker import get_current_worker
+
+from deep_tui.playback import Playback, speed_label
+from deep_tui.screens.dashboard import DashboardScreen
+from deep_tui.widgets.output_view import OutputView
+from deep_tui.widgets.timeline_bar import TimelineBar
+
+if TYPE_CHECKING:
+    from deep_tui.source import EventSource
+    from deep_tui.state import RunState
+    from deep_tui.timeline import Timeline
+
+FRAME = 1 / 12
+"""Seconds between two frames of playback."""
+
+STEP_ALONE = 50
+"""A move forward by at most this many events is folded on the shown state; a longer one is a seek."""
+
+
+class ReplayScreen(DashboardScreen):
+    """A recorded run, read-only, at any moment of it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "play", "Play/pause", priority=True),
+        Binding("plus,equals_sign", "speed(1)", "Faster", key_display="+", priority=True),
+        Binding("minus", "speed(-1)", "Slower", key_display="-", priority=True),
+        Binding("left", "step(-1)", "Back", key_display="←", priority=True),
+        Binding("right", "step(1)", "On", key_display="→", priority=True),
+        Binding("left_square_bracket", "turn(-1)", "Turn back", key_display="[", priority=True),
+        Binding("right_square_bracket", "turn(1)", "Next turn", key_display="]", priority=True),
+        Binding("home", "seek_end(False)", "Start", priority=True),
+        Binding("end", "seek_end(True)", "End", priority=True),
+    ]
+
+    def __init__(self, label: str, *, side_column: bool = True, play: bool = False) -> None:
+        super().__init__(label, accepts_prompts=False, side_column=side_column)
+        self.playback = Playback(playing=play)
+        self._timer: Timer | None = None
+        self._played_at = 0.0
+
+    def compose_controls(self) -> ComposeResult:
+        yield TimelineBar(id="timeline")
+
+    def focus_first(self) -> None:
+        if self.focused is None:
+            self.query_one(OutputView).focus()
+
+    @property
+    def timeline(self) -> Timeline:
+        assert self.source is not None and self.source.timeline is not None
+        return self.source.timeline
+
+    @property
+    def position(self) -> int:
+        return self.state.position if self.state is not None else 0
+
+    def attach(self, source: EventSource, state: RunState) -> None:
+        super().attach(source, state)
+        bar = self.query_one(TimelineBar)
+        bar.length = len(self.timeline)
+        bar.set_turns([(mark.position, mark.turn) for mark in self.timeline.turns])
+        self._build_keyframes()
+        self._moved()
+        if self.playback.playing:
+            self._play()
+
+    def show_state(self, state: RunState) -> None:
+        super().show_state(state)
+        self._moved()
+
+    @work(thread=True, group="keyframes", exit_on_error=False)
+    def _build_keyframes(self) -> None:
+        """All the keyframes, one at a time, so that quitting does not wait for the rest."""
+        timeline, worker = self.timeline, get_current_worker()
+        while timeline.built < len(timeline) and not worker.is_cancelled:
+            timeline.build(timeline.built + timeline.every)
+
+    # Moving ------------------------------------------------------------------------------------------
+
+    def seek(self, position: int) -> None:
+        """Show the state after the first ``position`` events."""
+        position = max(0, min(position, len(self.timeline)))
+        if self.state is None or position == self.position:
+            return
+        ahead = position - self.position
+        if 0 < ahead <= STEP_ALONE:
+            self.show(self.timeline.events[self.position : position])
+            self._moved()
+        else:
+            self.show_state(self.timeline.state_at(position))
+        self.playback.moved_to(self.timeline, position)
+
+    def _moved(self) -> None:
+        bar = self.query_one(TimelineBar)
+        bar.position = self.position
+        bar.clock = self.timeline.clock(self.position)
+        bar.playing = self.playback.playing
+        bar.speed = speed_label(self.playback.speed)
+        bar.ending = self.timeline.ending if self.position == len(self.timeline) else None
+
+    def action_play(self) -> None:
+        if self.playback.playing:
+            self._pause()
+            return
+        if self.position >= len(self.timeline):  # at the end, play starts again from the start
+            self.seek(0)
+        self.playback.moved_to(self.timeline, self.position)
+        self._play()
+
+    def _play(self) -> None:
+        self.playback.playing = True
+        self._played_at = time.monotonic()
+        if self._timer is None:
+            self._timer = self.set_interval(FRAME, self._frame)
+        self._moved()
+
+    def _pause(self) -> None:
+        self.playback.playing = False
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self._moved()
+
+    def _frame(self) -> None:
+        now = time.monotonic()
+        seconds, self._played_at = now - self._played_at, now
+        position = self.playback.advance(self.timeline, self.position, seconds)
+        if position > self.position:
+            self.show(self.timeline.events[self.position : position])
+        if position >= len(self.timeline):
+            self._pause()
+        else:
+            self._moved()
+
+    def action_speed(self, step: int) -> None:
+        if step > 0:
+            self.playback.faster()
+        else:
+            self.playback.slower()
+        self._moved()
+
+    def action_step(self, events: int) -> None:
+        self.seek(self.position + events)
+
+    def action_turn(self, turns: int) -> None:
+        timeline = self.timeline
+        self.seek(timeline.next_turn(self.position) if turns > 0 else timeline.previous_turn(self.position))
+
+    def action_seek_end(self, end: bool) -> None:
+        self.seek(len(self.timeline) if end else 0)
+
+    @on(TimelineBar.Seek)
+    def _clicked(self, event: TimelineBar.Seek) -> None:
+        self.seek(event.position)
