@@ -45,7 +45,7 @@ class Served:
         """The tasks on the server's loop that are driving a run."""
 
         async def tasks() -> list[asyncio.Task[Any]]:
-            return [t for t in asyncio.all_tasks() if t.get_coro().__qualname__ == "Session.run"]  # type: ignore[union-attr]
+            return [t for t in asyncio.all_tasks() if t.get_coro().__qualname__ == "LiveSource._run"]  # type: ignore[union-attr]
 
         return asyncio.run_coroutine_threadsafe(tasks(), self.loop).result(5)
 
@@ -231,7 +231,7 @@ def test_each_run_is_kept_on_disk_unless_asked_not_to():
         run_id = start_run(client, "plan the garden")
         assert web.wait_finished(run_id) == "completed"
         saved = Path(client.get(f"/runs/{run_id}").json()["saved_in"])
-        for _ in range(200):  # the recorder's thread saves as the run ends; session.json is the last file it writes
+        for _ in range(500):  # the recorder's thread saves as the run ends; session.json is the last file it writes
             if (saved / "session.json").exists():
                 break
             time.sleep(0.02)
