@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import random
 
+from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
+from textual.widgets.tree import TreeNode
 
 from deep_tui.events import (
     Event,
+    FileChange,
+    FilesChanged,
     MessageDelivered,
     RunFinished,
     RunStarted,
@@ -200,3 +204,142 @@ async def test_adding_after_a_seek_goes_on_from_the_state_shown():
         assert view.plain_text == expected.plain_text
         show(view, fold(events[:5]))  # and a seek after adding starts from what is shown
         assert [view.plain_text] == await fresh_texts(pilot, [fold(events[:5])])
+
+
+def workspace() -> list[Event]:
+    """Files written over four steps: three folders, a file rewritten, two deleted, one of them created again."""
+    s = Stream()
+    s.add(RunStarted, run_id="r1", session_id="s", turn=1, prompt="files", agent="demo", started_at=STARTED_AT)
+    steps = [
+        [("/src/app.py", "created"), ("/src/util/io.py", "created"), ("/docs/readme.md", "created")],
+        [("/src/app.py", "modified"), ("/docs/guide.md", "created"), ("/tmp/scratch.txt", "created")],
+        [("/tmp/scratch.txt", "deleted"), ("/docs/readme.md", "deleted")],
+        [("/docs/readme.md", "created"), ("/src/zeta.py", "created")],
+    ]
+    for step, changes in enumerate(steps, 1):
+        s.add(
+            FilesChanged,
+            changes=[FileChange(path=path, change=change, size=10, added=step) for path, change in changes],  # type: ignore[arg-type]
+            call_id=f"c{step}",
+        )
+    s.add(RunFinished, status="completed", duration=1.0)
+    return s.events
+
+
+def existing(state: RunState) -> list[str]:
+    return sorted(path for path, record in state.files.items() if not record.deleted)
+
+
+def rows(tree: FileTree) -> list[str]:
+    """The tree as drawn: each line's indent and label, a collapsed folder marked, bold labels starred."""
+    out: list[str] = []
+
+    def walk(node: TreeNode[str], depth: int) -> None:
+        for child in node.children:
+            label = child.label if isinstance(child.label, Text) else Text(str(child.label))
+            mark = " ▸" if child.allow_expand and not child.is_expanded else ""
+            out.append("  " * depth + label.plain + mark + (" *" if "bold" in str(label.style) else ""))
+            if child.is_expanded:
+                walk(child, depth + 1)
+
+    walk(tree.root, 0)
+    return out
+
+
+def node(tree: FileTree, path: str) -> TreeNode[str]:
+    found = [n for n in _nodes(tree.root) if n.data == path]
+    assert found, path
+    return found[0]
+
+
+def _nodes(parent: TreeNode[str]) -> list[TreeNode[str]]:
+    return [n for child in parent.children for n in (child, *_nodes(child))]
+
+
+async def test_the_file_tree_shows_the_files_of_the_state_and_drops_deleted_ones():
+    events = workspace()
+    states = [fold(events[:position]) for position in range(len(events) + 1)]
+    app = Panes()
+    async with app.run_test(size=(70, 30)) as pilot:
+        tree = app.query_one(FileTree)
+        tree.show_files(states[2].files)  # after the first step
+        assert tree.paths == ["/docs/readme.md", "/src/app.py", "/src/util/io.py"]
+        tree.show_files(states[4].files)  # /tmp/scratch.txt and /docs/readme.md deleted
+        assert tree.paths == ["/docs/guide.md", "/src/app.py", "/src/util/io.py"]
+        assert "tmp/" not in rows(tree)  # a folder left empty goes with its last file
+        tree.show_files(states[3].files)
+        assert rows(tree) == [
+            "docs/",
+            "  guide.md +2  new *",
+            "  readme.md +1",
+            "src/",
+            "  util/",
+            "    io.py +1",
+            "  app.py +2 *",
+            "tmp/",
+            "  scratch.txt +2  new *",
+        ]
+        tree.show_files(states[0].files)
+        assert tree.paths == [] and rows(tree) == []
+        order = [
+            *range(len(states)),
+            *reversed(range(len(states))),
+            *random.Random(3).choices(range(len(states)), k=30),
+        ]
+        for position in order:
+            tree.show_files(states[position].files)
+            assert tree.paths == existing(states[position]), position
+        fresh = FileTree()
+        await app.mount(fresh)
+        fresh.show_files(states[order[-1]].files)
+        await pilot.pause()
+        assert rows(tree) == rows(fresh)
+
+
+async def test_a_seek_keeps_the_nodes_and_folders_it_does_not_change_and_the_cursor_on_its_file():
+    events = workspace()
+    states = [fold(events[:position]) for position in range(len(events) + 1)]
+    app = Panes()
+    async with app.run_test(size=(70, 30)) as pilot:
+        tree = app.query_one(FileTree)
+        tree.show_files(states[2].files)
+        await pilot.pause()
+        node(tree, "/src/util").collapse()
+        await pilot.pause()
+        app_py, io = node(tree, "/src/app.py"), node(tree, "/src/util/io.py")
+        tree.move_cursor(app_py)
+        tree.show_files(states[3].files)  # /docs/guide.md comes above the cursor; /src/app.py is rewritten
+        await pilot.pause()
+        assert node(tree, "/src/util/io.py") is io and node(tree, "/src/app.py") is app_py  # the same nodes
+        assert tree.cursor_node is app_py and "  app.py +2 *" in rows(tree)  # relabelled, the cursor on it
+        assert "  util/ ▸" in rows(tree)  # still collapsed: nothing came into it
+        tree.move_cursor(node(tree, "/docs/readme.md"))
+        tree.show_files(states[4].files)  # its file deleted: the cursor goes to its folder
+        await pilot.pause()
+        assert tree.cursor_node is node(tree, "/docs")
+        node(tree, "/src").collapse()
+        tree.show_files(states[3].files)
+        tree.show_files(states[2].files)
+        assert "src/ ▸" in rows(tree)  # back and forth: still collapsed
+        tree.show_files(states[5].files)  # /src/zeta.py comes into it: it opens, as live
+        assert "  zeta.py +4  new *" in rows(tree)
+
+
+async def test_a_seek_that_removes_most_files_keeps_the_folders_as_they_were():
+    many = Stream()
+    many.add(RunStarted, run_id="r", session_id="s", turn=1, prompt="p", agent="demo", started_at=STARTED_AT)
+    paths = [f"/d{index % 5}/f{index:03}.txt" for index in range(300)]
+    for path in paths:
+        many.add(FilesChanged, changes=[FileChange(path=path, change="created", size=1, added=1)])
+    app = Panes()
+    async with app.run_test(size=(70, 30)) as pilot:
+        tree = app.query_one(FileTree)
+        tree.show_files(fold(many.events).files)
+        await pilot.pause()
+        node(tree, "/d1").collapse()
+        await pilot.pause()
+        tree.move_cursor(node(tree, "/d2/f002.txt"))
+        tree.show_files(fold(many.events[:11]).files)  # ten files left
+        await pilot.pause()
+        assert tree.paths == sorted(paths[:10])
+        assert "d1/ ▸" in rows(tree) and tree.cursor_node is node(tree, "/d2/f002.txt")
