@@ -3,8 +3,9 @@
 from deep_tui.widgets.file_tree import FileTree
 from deep_tui.widgets.output_view import OutputView
 from deep_tui.widgets.status_bar import StatusBar
+from deep_tui.widgets.timeline_bar import TimelineBar
 from deep_tui.widgets.todo_list import TodoList
 from deep_tui.widgets.tool_call_log import ToolCallLog
 from deep_tui.widgets.usage_bar import UsageBar
 
-__all__ = ["FileTree", "OutputView", "StatusBar", "TodoList", "ToolCallLog", "UsageBar"]
+__all__ = ["FileTree", "OutputView", "StatusBar", "TimelineBar", "TodoList", "ToolCallLog", "UsageBar"]

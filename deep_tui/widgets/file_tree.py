@@ -5,13 +5,17 @@ nodes), so changes are buffered and applied in one batch at most four times a
 second. Directories holding new files are expanded so new files are visible;
 what the last step changed is highlighted with its line counts, and a deleted
 file stays struck through until the next step.
+
+A replay shows the files of the run state at its cursor (``show_files``): the tree takes
+the paths that differ from what it shows, not a rebuild of every leaf, so a seek that
+changed a few files costs a few nodes, and folders stay as the reader expanded them.
 """
 
 from __future__ import annotations
 
 import bisect
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -23,9 +27,13 @@ from deep_tui.terminal_text import visible
 
 if TYPE_CHECKING:
     from deep_tui.events import FileChange
+    from deep_tui.state import FileRecord, FileVersion
 
 APPLY_INTERVAL = 0.25
 """Seconds between batches of changes applied to the tree."""
+REBUILD_FROM = 64
+"""Files going at once from which ``show_files`` empties the tree, if they are most of it: removing a node
+scans its siblings, so thousands of removals cost more than adding back what stays."""
 
 
 class FileTree(Tree[str]):
@@ -45,7 +53,7 @@ class FileTree(Tree[str]):
         self._by_path: dict[str, TreeNode[str]] = {"/": self.root}
         self._order: dict[str, list[tuple[bool, str]]] = {}
         """Per directory, its children's sort keys (directories first, then by name), in tree order."""
-        self._changes: dict[str, FileChange] = {}
+        self._changes: dict[str, FileChange | FileVersion] = {}
         """Per path, its last change, for labels."""
         self._marked: set[str] = set()
         self._pending: list[FileChange] = []
@@ -93,9 +101,94 @@ class FileTree(Tree[str]):
             self._marked.add(change.path)
             node.set_label(self._label(change.path, fresh=True))
 
-    def _add_file(self, path: str) -> TreeNode[str]:
+    def show_files(self, files: Mapping[str, FileRecord]) -> None:
+        """Show exactly the files of ``files`` (a run state's) that are not deleted; the files of the last change
+        among them are highlighted as a step's are live.
+
+        Only the paths that differ from those shown are added, removed (with folders left empty) or relabelled.
+        Folders stay expanded or collapsed, but one gaining a file opens, as live; the cursor stays on its node,
+        or goes to the nearest folder still shown if its file went.
+        """
+        self._pending.clear()  # the state has every change there is
+        wanted: dict[str, FileVersion] = {}
+        newest = -1
+        for path, record in files.items():
+            latest = record.versions[-1]
+            newest = max(newest, latest.index)
+            if latest.change != "deleted":
+                wanted[path] = latest
+        shown = {path for path, node in self._by_path.items() if not node.allow_expand}
+        gone, new = shown - wanted.keys(), wanted.keys() - shown
+        cursor = self.cursor_node
+        collapsed: set[str] = set()
+        if len(gone) >= REBUILD_FROM and len(gone) > len(shown) // 2:
+            collapsed = {path for path, node in self._by_path.items() if node.allow_expand and not node.is_expanded}
+            self._empty()
+        else:
+            for path in gone:
+                self._remove_file(path)
+        self._deleted.clear()
+        for path in sorted(wanted.keys() - self._by_path.keys()):
+            version, fresh = wanted[path], wanted[path].index == newest
+            self._changes[path] = version
+            self._add_file(path, self._label(path, fresh=fresh))
+            if fresh:
+                self._marked.add(path)
+        for path, version in wanted.items():
+            fresh = version.index == newest
+            known = self._changes.get(path)
+            if (known is version or known == version) and fresh == (path in self._marked):
+                continue
+            self._changes[path] = version
+            self._by_path[path].set_label(self._label(path, fresh=fresh))
+            if fresh:
+                self._marked.add(path)
+            else:
+                self._marked.discard(path)
+        grown = {posixpath.dirname(path) for path in new}
+        for path in collapsed - grown:
+            if (node := self._by_path.get(path)) is not None:
+                node.collapse()
+        if cursor is not None and cursor.data is not None and self._by_path.get(cursor.data) is not cursor:
+            self._move_cursor_near(cursor.data)
+
+    def _remove_file(self, path: str) -> None:
+        """Remove a file's node, and its folders if they are left empty."""
+        node = self._by_path.pop(path)
+        is_dir = node.allow_expand
+        node.remove()
+        self._changes.pop(path, None)
+        self._marked.discard(path)
+        if is_dir:
+            del self._order[path]
+        parent = posixpath.dirname(path)
+        keys = self._order[parent]
+        del keys[bisect.bisect_left(keys, _key(path, is_dir))]
+        if not keys and parent != "/":
+            self._remove_file(parent)
+
+    def _empty(self) -> None:
+        self.clear()
+        self._by_path = {"/": self.root}
+        self._order.clear()
+        self._changes.clear()
+        self._marked.clear()
+
+    def _move_cursor_near(self, path: str) -> None:
+        """Put the cursor on ``path``'s node, or its nearest folder still shown, or the first line."""
+        while path not in self._by_path:
+            path = posixpath.dirname(path)
+        if self.last_line < 0:  # (asking builds the lines, which the nodes' lines come from)
+            return
+        node = self._by_path[path]
+        if node is self.root:
+            self.move_cursor_to_line(0)
+        else:
+            self.move_cursor(node)
+
+    def _add_file(self, path: str, label: Text | None = None) -> TreeNode[str]:
         parent = self._directory(posixpath.dirname(path))
-        node = parent.add_leaf(Text(_name(path)), data=path, before=self._position(path, False))
+        node = parent.add_leaf(label or Text(_name(path)), data=path, before=self._position(path, False))
         self._by_path[path] = node
         return node
 

@@ -12,13 +12,21 @@ a line-based view with a cost per update that does not grow with the answer:
 Only visible lines are painted; the view follows the end unless the user has
 scrolled up, and then a hint in the bottom border says that new output arrived
 below. A new turn follows the end again.
+
+A replay shows the output of the run state at its cursor (``show_blocks``). Moving the
+cursor a little changes the last block or two, so the view keeps what it drew for the
+blocks the two states share and redraws from the first that differs; an answer's finished
+paragraphs are kept too. Paragraphs are frozen one by one, so how the text was cut into
+pieces does not change what is drawn: a replayed state looks as it did live.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from itertools import islice
+from typing import TYPE_CHECKING, Literal
 
 from rich.cells import cell_len
 from rich.console import RenderableType
@@ -31,6 +39,9 @@ from textual.strip import Strip
 from deep_tui.format import size
 from deep_tui.terminal_text import visible
 from deep_tui.widgets.line_view import LineView
+
+if TYPE_CHECKING:
+    from deep_tui.state import OutputBlock
 
 BlockKind = Literal["prompt", "message", "thinking", "answer", "error", "note"]
 
@@ -48,6 +59,10 @@ UNSEEN_HINT = "new output below ↓ (End)"
 """The bottom border while output arrived below a reader who scrolled up; a click on it or End goes there."""
 FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 TOKEN = re.compile(r"\n|[^\S\n]+|\S+")
+NEWLINES = re.compile(r"\n*")
+MESSAGE_NOTE = re.compile(r"↳ you \((steer|follow-up)\): ")
+"""How the run state's fold notes a delivered message (``deep_tui.state``): drawn as ``add_message`` draws it."""
+TEXT_KINDS = ("answer", "thinking")
 
 
 @dataclass
@@ -60,6 +75,8 @@ class _Block:
     live: bool = True
     label: Text | None = None
     """How a prompt, error or note block is drawn (answers and thinking draw their source)."""
+    cut: bool = False
+    """An answer's paragraph that more of the answer follows."""
 
 
 class _LiveWrap:
@@ -129,6 +146,27 @@ def _take_cells(text: str, cells: int) -> str:
     return text
 
 
+def _prompt_label(prompt: str, turn: int) -> Text:
+    label = Text.assemble(
+        (f" turn {turn} ", "reverse"), " ", ("> ", "bold cyan"), (visible(prompt[:PROMPT_SHOWN]), "bold")
+    )
+    if len(prompt) > PROMPT_SHOWN:
+        label.append(f"… ({size(len(prompt))} in all)", style="dim")
+    return label
+
+
+def _message_label(text: str, kind: str) -> Text:
+    label = Text.assemble(("↳ you ", "bold cyan"), (f"({kind}): ", "cyan"), (visible(text[:PROMPT_SHOWN]), "bold"))
+    if len(text) > PROMPT_SHOWN:
+        label.append(f"… ({size(len(text))} in all)", style="dim")
+    return label
+
+
+def _continues(before: OutputBlock, after: OutputBlock) -> bool:
+    """Whether ``after`` may be ``before`` grown or cut short: text of the same kind and turn."""
+    return before.kind == after.kind and before.kind in TEXT_KINDS and before.turn == after.turn
+
+
 class OutputView(LineView, can_focus=True):
     """The transcript of the session: prompts, thinking, answers and errors, streamed."""
 
@@ -149,6 +187,13 @@ class OutputView(LineView, can_focus=True):
         self._width = 0
         self._fresh = False
         """Whether output arrived since the last ``settle``, as opposed to a re-wrap after a resize."""
+        self._shown: list[OutputBlock] = []
+        """The run state's blocks ``show_blocks`` drew last, and where each one's blocks start in ``_blocks``."""
+        self._shown_at: list[int] = []
+        self._shown_live = False
+        """Whether the last of them was left streaming."""
+        self._drawn: tuple[int, _Block | None, int, bool] = (0, None, 0, False)
+        """``_blocks`` as ``show_blocks`` left it, to tell whether an ``add_*`` came since."""
 
     # What the app calls -------------------------------------------------------------
 
@@ -157,31 +202,19 @@ class OutputView(LineView, can_focus=True):
 
         The view follows the end from here, even if the reader had scrolled up in an earlier turn."""
         self.follow_end()
-        shown = visible(prompt[:PROMPT_SHOWN])
-        label = Text.assemble((f" turn {turn} ", "reverse"), " ", ("> ", "bold cyan"), (shown, "bold"))
-        if len(prompt) > PROMPT_SHOWN:
-            label.append(f"… ({size(len(prompt))} in all)", style="dim")
-        self._add_fixed("prompt", prompt, label)
+        self._add_fixed("prompt", prompt, _prompt_label(prompt, turn))
 
     def add_message(self, text: str, kind: Literal["steer", "follow_up"]) -> None:
         """A message the user sent into the running turn, at the point where the model read it."""
-        label = Text.assemble(
-            ("↳ you ", "bold cyan"), (f"({kind.replace('_', '-')}): ", "cyan"), (text[:PROMPT_SHOWN], "bold")
-        )
-        if len(text) > PROMPT_SHOWN:
-            label.append(f"… ({size(len(text))} in all)", style="dim")
-        self._add_fixed("message", text, label)
+        self._add_fixed("message", text, _message_label(text, kind.replace("_", "-")))
 
     def add_text(self, text: str, kind: Literal["answer", "thinking"] = "answer") -> None:
         """Append streamed text; thinking and answer text go to separate blocks."""
-        text = visible(text)
         block = self._blocks[-1] if self._blocks else None
         if block is None or not block.live or block.kind != kind:
             self._finish_live()
             self._start_live(kind)
-        if not self._blocks[-1].source:  # the gap to the block above is the view's to draw
-            text = text.lstrip("\n")
-        self._feed(text)
+        self._feed(visible(text))
         self._publish()
 
     def add_error(self, message: str) -> None:
@@ -198,6 +231,47 @@ class OutputView(LineView, can_focus=True):
         """Render whatever is still streaming as markdown."""
         self._finish_live()
 
+    def show_blocks(self, blocks: Sequence[OutputBlock], *, streaming: bool = False) -> None:
+        """Show exactly ``blocks`` (a run state's ``output``), as if each had been added with ``add_*``.
+
+        ``streaming`` says that text is still streaming into the last block, as it is while the state's
+        turn runs (pass ``state.running``): an answer's last paragraph is then drawn as it streams, not yet
+        as markdown. The blocks this view shows already, the same objects or equal ones, are kept; an answer
+        that grew or shrank keeps its paragraphs that did not change.
+        """
+        new = list(blocks)
+        old = self._shown if self._still_drawn() else []
+        new_live = streaming and bool(new) and new[-1].kind in TEXT_KINDS
+        same = 0
+        for before, after in zip(old, new, strict=False):
+            if before is not after and before != after:
+                break
+            same += 1
+        if same and (self._shown_live and same == len(old)) != (new_live and same == len(new)):
+            same -= 1  # the same text, but streaming in one and finished in the other
+        if same == len(old) == len(new):
+            return
+        lines_before, fresh_before = len(self._lines), self._fresh
+        if not old:
+            self._truncate(0)
+        elif same < len(old) and same < len(new) and _continues(old[same], new[same]):
+            self._resume(same, new[same], live=new_live and same == len(new) - 1)
+            same += 1
+        else:
+            self._truncate(self._shown_at[same] if same < len(old) else len(self._blocks))
+        del self._shown_at[same:]
+        for index in range(same, len(new)):
+            self._shown_at.append(len(self._blocks))
+            self._draw(new[index], live=new_live and index == len(new) - 1)
+        if any(block.kind == "prompt" for block in islice(new, len(old), None)):
+            self.follow_end()  # a new turn, as ``add_prompt`` does
+        self._update_size()
+        self.refresh()
+        self._fresh = fresh_before or len(self._lines) > lines_before
+        self._shown, self._shown_live = new, new_live
+        last = self._blocks[-1] if self._blocks else None
+        self._drawn = (len(self._blocks), last, len(last.source) if last else 0, last is not None and last.live)
+
     @property
     def plain_text(self) -> str:
         """Everything shown, as text (for copying and for tests)."""
@@ -213,52 +287,116 @@ class OutputView(LineView, can_focus=True):
                 answers.append(block.source)
         return "".join(reversed(answers)).strip()
 
+    # A run state's blocks ----------------------------------------------------------------
+
+    def _still_drawn(self) -> bool:
+        """Whether ``_blocks`` are as ``show_blocks`` left them: no ``add_*`` since."""
+        count, block, size, live = self._drawn
+        last = self._blocks[-1] if self._blocks else None
+        return (
+            count == len(self._blocks)
+            and block is last
+            and (last is None or (size == len(last.source) and live == last.live))
+        )
+
+    def _draw(self, block: OutputBlock, *, live: bool) -> None:
+        """Add ``block`` as ``add_*`` would have."""
+        if block.kind in TEXT_KINDS:
+            self._finish_live()
+            self._start_live(block.kind)
+            self._feed(visible(block.text))
+            self._end_text(live)
+        elif block.kind == "prompt":
+            self._add_fixed("prompt", block.text, _prompt_label(block.text, block.turn))
+        elif block.kind == "error":
+            self.add_error(block.text)
+        elif message := MESSAGE_NOTE.match(block.text):
+            text = block.text[message.end() :]
+            self._add_fixed("message", text, _message_label(text, message.group(1)))
+        else:
+            self.add_note(block.text)
+
+    def _resume(self, index: int, block: OutputBlock, *, live: bool) -> None:
+        """Redraw text block ``index`` as ``block``, the same kind of text of the same turn: keep the paragraphs
+        that start it still, and go on streaming into its last one if it streamed and only grew."""
+        text = visible(block.text).lstrip("\n")
+        start = self._shown_at[index]
+        end = self._shown_at[index + 1] if index + 1 < len(self._shown_at) else len(self._blocks)
+        keep, at = start, 0
+        while keep < end - 1 and text.startswith(self._blocks[keep].source, at):  # paragraphs, frozen
+            at = NEWLINES.match(text, at + len(self._blocks[keep].source)).end()
+            keep += 1
+        tail = self._blocks[keep] if keep < end else None
+        if tail is not None and tail.live and text.startswith(tail.source, at):
+            self._feed(text[at + len(tail.source) :])
+        else:
+            self._truncate(keep)
+            self._start_live(block.kind)  # type: ignore[arg-type]
+            self._feed(text[at:])
+        self._end_text(live)
+
+    def _end_text(self, live: bool) -> None:
+        if live:
+            self._publish()
+        else:
+            self._finish_live()
+
+    def _truncate(self, index: int) -> None:
+        """Drop the blocks from ``index`` on (none streams but the last) and their lines."""
+        if index < len(self._blocks):
+            line = sum(len(block.lines) for block in islice(self._blocks, index))
+            del self._blocks[index:]
+            self.text_changed(line)
+            del self._lines[line:]
+        self._live_start = len(self._lines)
+        self._wrap, self._fenced = None, False
+
     # Blocks ------------------------------------------------------------------------------
 
-    def _start_live(self, kind: BlockKind, source: str = "") -> None:
+    def _start_live(self, kind: BlockKind) -> None:
         self._blocks.append(_Block(kind))
         self._live_start = len(self._lines)
         self._wrap = _LiveWrap(self._content_width(), STYLES[kind])
         self._scan = 0
-        if source:
-            self._feed(source)
 
     def _feed(self, text: str) -> None:
+        """Stream ``text`` into the last block; an answer's paragraphs (up to a blank line outside a code fence)
+        are frozen as markdown one by one as they end, whatever pieces the text came in."""
         block = self._blocks[-1]
         assert self._wrap is not None
+        if not block.source:  # the gap to the block above is the view's to draw
+            text = text.lstrip("\n")
         block.source += text
-        if block.kind == "answer":
-            boundary = self._scan_for_boundary(block)
-            if boundary is not None:
-                self._split(block, boundary)
-                return
-        self._wrap.feed(text)
+        if block.kind != "answer" or (cut := self._next_boundary(block.source)) is None:
+            self._wrap.feed(text)
+            return
+        source, start = block.source, 0
+        self.text_changed(self._live_start)
+        del self._lines[self._live_start :]
+        while cut is not None:
+            block.source, block.live, block.cut = source[start:cut], False, True
+            block.lines = self._render(block)
+            self._lines.extend(block.lines)
+            start = self._scan = NEWLINES.match(source, cut).end()  # blank lines between paragraphs are gaps
+            block = _Block("answer")
+            self._blocks.append(block)
+            cut = self._next_boundary(source)
+        block.source = source[start:]
+        self._scan -= start
+        self._live_start = len(self._lines)
+        self._wrap = _LiveWrap(self._content_width(), STYLES["answer"])
+        self._wrap.feed(block.source)
 
-    def _scan_for_boundary(self, block: _Block) -> int | None:
-        """The end of the last blank line outside a code fence among the lines completed so far."""
-        boundary = None
-        while (newline := block.source.find("\n", self._scan)) >= 0:
-            line = block.source[self._scan : newline]
+    def _next_boundary(self, source: str) -> int | None:
+        """The end of the next blank line outside a code fence among the lines completed so far."""
+        while (newline := source.find("\n", self._scan)) >= 0:
+            line = source[self._scan : newline]
+            self._scan = newline + 1
             if FENCE.match(line):
                 self._fenced = not self._fenced
             elif not self._fenced and not line.strip():
-                boundary = newline + 1
-            self._scan = newline + 1
-        return boundary
-
-    def _split(self, block: _Block, boundary: int) -> None:
-        """Freeze the finished part of the streaming block as markdown; keep streaming the rest."""
-        rest = block.source[boundary:]
-        block.source, block.live = block.source[:boundary], False
-        block.lines = self._render(block)
-        self.text_changed(self._live_start)
-        del self._lines[self._live_start :]
-        self._lines.extend(block.lines)
-        self._live_start = len(self._lines)
-        self._blocks.append(_Block("answer", rest))
-        self._scan -= boundary
-        self._wrap = _LiveWrap(self._content_width(), STYLES["answer"])
-        self._wrap.feed(rest)
+                return newline + 1
+        return None
 
     def _finish_live(self) -> None:
         if not self._blocks or not self._blocks[-1].live:
@@ -299,9 +437,14 @@ class OutputView(LineView, can_focus=True):
         else:
             renderable = Text(block.source.strip(), style=STYLES[block.kind])
         lines = self._render_lines(renderable)
-        if not lines or lines[-1].text.strip():
-            lines.append(Strip.blank(0))  # one blank line between blocks, as Rich puts between elements
-        return lines
+        start = 0
+        while start < len(lines) and not lines[start].cell_length:  # Rich opens a list or a table drawn alone so
+            start += 1
+        # One empty line between blocks, as Rich puts between elements; a code block's last line, blank but
+        # painted, ends an answer well enough, but not a paragraph that more of the answer follows.
+        if not lines or (lines[-1].cell_length if block.cut else lines[-1].text.strip()):
+            lines.append(Strip.blank(0))
+        return lines[start:]
 
     def _render_lines(self, renderable: RenderableType) -> list[Strip]:
         console = self.app.console
