@@ -74,6 +74,7 @@ class DeepTUI(App[None]):
         Binding("escape", "escape", "Cancel", tooltip="Stop the running turn at once (or close the Keys panel)"),
         Binding("ctrl+q", "quit", "Quit", tooltip="Cancel any run and quit", priority=True),
         Binding("ctrl+t", "screen.focus_pane('todos')", "Todos", tooltip="Focus the todo list"),
+        Binding("ctrl+g", "screen.focus_pane('agents')", "Agents", tooltip="Focus the agents (once one delegates)"),
         Binding("ctrl+b", "screen.focus_pane('files')", "Files", tooltip="Focus the file tree"),
         Binding("ctrl+o", "screen.focus_pane('output')", "Output", tooltip="Focus the output"),
         Binding("ctrl+l", "screen.focus_pane('calls')", "Calls", tooltip="Focus the tool-call log"),
@@ -358,9 +359,12 @@ class DeepTUI(App[None]):
     # Actions -------------------------------------------------------------------------------------
 
     def action_escape(self) -> None:
-        """Escape closes the Keys panel first, as it brings back a pane shown full screen; then it cancels."""
+        """Escape closes the Keys panel first, as it brings back a pane shown full screen; then it leaves a
+        subagent's work for the main agent's; then it cancels."""
         if self.screen.query("HelpPanel"):
             self.action_hide_help_panel()
+        elif self.screen is self.dashboard and self.dashboard.drilled is not None:
+            self.dashboard.drill(None)
         else:
             self.action_cancel_run()
 

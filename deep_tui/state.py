@@ -6,18 +6,26 @@ from here, so they agree, and the state at any point of a recording is a fold aw
 Nothing here reads a clock: times come from the events (``t`` and
 ``RunStarted.started_at``), so a replayed turn shows its own times.
 
-Copies are cheap, which is what lets ``deep_tui.timeline`` keep one every few thousand
+Subagents: ``subagents`` says how each one is doing, and ``agents`` holds each one's own
+output and todos, and the calls made under it, for a view that shows one subagent in the
+panes that show the main agent. The main agent's output and todos are its own; its
+``calls`` are every call of the session, a subagent's nested under the ``task`` call
+that started it (``CallRecord.origin_task`` and ``SubagentRecord.call_id`` say where).
+
+Copies are cheap, which is what lets ``deep_tui.timeline`` keep one every few hundred
 events: every record is immutable and is replaced, never changed, so ``copy`` is
-shallow (no record or text is copied: O((calls + files) / 256 + blocks), the calls and the
-files being kept in ``deep_tui.shared`` containers), and the output is append-only: a
-finished block never changes and is shared by every copy that has it.
+shallow (no record or text is copied: O((calls + files + subagents) / 256 + blocks), the
+calls, files and subagents being kept in ``deep_tui.shared`` containers), and the output is
+append-only: a finished block never changes and is shared by every copy that has it.
+A subagent's own state is shared by copies until one of them changes it (only running
+subagents change), and is copied then: O(its calls / 256 + its blocks).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Literal, overload
+from typing import Literal
 
 from deep_tui.dispatch import IGNORED, view
 from deep_tui.events import (
@@ -29,11 +37,14 @@ from deep_tui.events import (
     MessageDelivered,
     MessageQueued,
     NodeEntered,
+    Origin,
     RunFinished,
     RunStarted,
     RunStatus,
     SubagentFinished,
+    SubagentMode,
     SubagentStarted,
+    SubagentStatus,
     TextDelta,
     ThinkingDelta,
     TodoItem,
@@ -45,107 +56,28 @@ from deep_tui.events import (
     UsageUpdated,
 )
 from deep_tui.format import duration
+from deep_tui.output_blocks import BlockKind, Output, OutputBlock
 from deep_tui.shared import SharedList, SharedMap
+
+__all__ = [
+    "AgentState",
+    "BlockKind",
+    "CallRecord",
+    "FileRecord",
+    "FileVersion",
+    "Output",
+    "OutputBlock",
+    "RunState",
+    "SubagentRecord",
+    "TurnRecord",
+    "fold",
+]
 
 Status = Literal["idle", "running"] | RunStatus
 """"idle" before the first turn; "running" from a ``run_started`` to its ``run_finished``; then how it ended."""
-BlockKind = Literal["prompt", "answer", "thinking", "error", "note"]
-
-
-@dataclass(frozen=True, slots=True)
-class OutputBlock:
-    """One block of the output: a prompt, an answer's or thinking's text, an error or a note."""
-
-    kind: BlockKind
-    text: str
-    turn: int
-
-
-class Output(Sequence[OutputBlock]):
-    """The output's blocks, append-only: only the last block, while text streams into it, grows.
-
-    Finished blocks are shared, as the same objects, by every copy that has them, so a view
-    that moves between two states redraws only the blocks after the last one they share.
-    The open block's pieces are shared too, each copy knowing how many are its own: a copy
-    costs no text, and the first of two to append after a copy takes its own list then.
-    """
-
-    __slots__ = ("_closed", "_count", "_open", "_parts", "_text")
-
-    def __init__(self) -> None:
-        self._closed: list[OutputBlock] = []
-        self._open: tuple[BlockKind, int] | None = None
-        """The kind and turn of the block text is streaming into, if any."""
-        self._parts: list[str] = []
-        """The open block's pieces; only ever appended to, and possibly shared with copies."""
-        self._count = 0
-        """How many of ``_parts`` are this output's."""
-        self._text: tuple[int, str] = (0, "")
-        """The open block's text as last joined, and how many pieces it joined."""
-
-    def add(self, kind: BlockKind, text: str, turn: int) -> None:
-        """Append ``text``: to the open block if it is answer or thinking text of the same kind and turn."""
-        if self._open == (kind, turn):
-            if len(self._parts) != self._count:  # a copy has appended to the pieces we share
-                self._parts = self._parts[: self._count]
-            self._parts.append(text)
-            self._count += 1
-            return
-        self.close()
-        if kind in ("answer", "thinking"):
-            self._open, self._parts, self._count, self._text = (kind, turn), [text], 1, (0, "")
-        else:
-            self._closed.append(OutputBlock(kind, text, turn))
-
-    def close(self) -> None:
-        """End the open block: the next text starts a new one."""
-        if self._open is not None:
-            self._closed.append(OutputBlock(self._open[0], self._open_text(), self._open[1]))
-            self._open, self._parts, self._count, self._text = None, [], 0, (0, "")
-
-    def copy(self) -> Output:
-        new = Output()
-        new._closed = list(self._closed)
-        new._open, new._parts, new._count, new._text = self._open, self._parts, self._count, self._text
-        return new
-
-    def _open_text(self) -> str:
-        if self._text[0] != self._count:
-            parts = self._parts if len(self._parts) == self._count else self._parts[: self._count]
-            self._text = (self._count, "".join(parts))
-        return self._text[1]
-
-    def __len__(self) -> int:
-        return len(self._closed) + (self._open is not None)
-
-    @overload
-    def __getitem__(self, index: int) -> OutputBlock: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[OutputBlock]: ...
-
-    def __getitem__(self, index: int | slice) -> OutputBlock | list[OutputBlock]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(index)
-        if index == len(self._closed):
-            assert self._open is not None
-            return OutputBlock(self._open[0], self._open_text(), self._open[1])
-        return self._closed[index]
-
-    def __iter__(self) -> Iterator[OutputBlock]:
-        yield from self._closed
-        if self._open is not None:
-            yield self[-1]
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Output) and list(self) == list(other)
-
-    def __repr__(self) -> str:
-        return f"Output({list(self)!r})"
+CallKey = tuple[str | None, str]
+"""A call as the stream names it: the task id of the agent that made it (None for the main agent's) and its id.
+Call ids are the model's, and two agents may use the same one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +100,8 @@ class FileVersion:
     """The ``files_changed`` event's position in the stream."""
     at: float | None
     """Wall-clock time of the change (epoch seconds), when the turn's start is known."""
+    origin_task: str | None = None
+    """The subagent whose ``files_changed`` reported it (``call_id`` is among its calls); None: the main agent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +142,15 @@ class CallRecord:
     duration: float | None = None
     preview: str = ""
     size: int = 0
+    origin_task: str | None = None
+    """The subagent that made it (its task id), None for the main agent's; it nests under that subagent's
+    ``task`` call (``SubagentRecord.call_id`` in the calls of ``SubagentRecord.parent``)."""
+    depth: int = 0
+    """0 for the main agent's calls, 1 for its subagents', 2 for theirs, ..."""
+
+    @property
+    def key(self) -> CallKey:
+        return (self.origin_task, self.call_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +170,66 @@ class TurnRecord:
     output: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class SubagentRecord:
+    """A subagent a ``task`` call started: what it was asked, how it is doing, what it spent."""
+
+    task_id: str
+    name: str
+    description: str
+    mode: SubagentMode
+    parent: str | None
+    """The task id of the subagent that started it; None when the main agent did."""
+    call_id: str
+    """The ``task`` call that started it, among its parent's calls."""
+    depth: int
+    """0 for a subagent of the main agent, 1 for a subagent of one of those, ..."""
+    turn: int
+    t: float
+    """Seconds into its turn when it started."""
+    started_at: float | None
+    """Wall-clock time it started (epoch seconds): the turn's ``started_at`` plus ``t``."""
+    status: Literal["running"] | SubagentStatus = "running"
+    duration: float | None = None
+    usage: Usage | None = None
+    """Its own, once it has finished: the runner reports a subagent's usage with its end (``usage_updated``
+    is the whole run's)."""
+    current_tool: str | None = None
+    """The tool of its latest call still running."""
+    calls: int = 0
+    """Its own calls so far (not its subagents')."""
+    preview: str = ""
+    """The start of its answer, once it has completed."""
+    error: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
+
+    def elapsed(self, now: float) -> float:
+        """Seconds it ran, or has run by ``now`` (seconds into its turn) while it runs."""
+        return self.duration if self.duration is not None else max(now - self.t, 0.0)
+
+
+@dataclass
+class AgentState:
+    """What one subagent's panes show: its own output and todos, and every call made under it (its own and its
+    subagents', in the order they started, as ``RunState.calls`` holds the session's)."""
+
+    output: Output = field(default_factory=Output)
+    calls: SharedList[CallRecord] = field(default_factory=SharedList)
+    todos: tuple[TodoItem, ...] = ()
+    running_calls: dict[CallKey, int] = field(default_factory=dict)
+    """Where each call under it still running is in ``calls``."""
+    own_running: dict[str, str] = field(default_factory=dict)
+    """Its own calls still running: their tool, by call id, oldest first."""
+
+    def copy(self) -> AgentState:
+        return AgentState(
+            self.output.copy(), self.calls.copy(), self.todos, dict(self.running_calls), dict(self.own_running)
+        )
+
+
 @dataclass
 class RunState:
     """Everything the views show, as of the last event applied."""
@@ -239,11 +242,13 @@ class RunState:
     session_id: str = ""
     agent: str = ""
     todos: tuple[TodoItem, ...] = ()
+    """The main agent's."""
     files: SharedMap[str, FileRecord] = field(default_factory=SharedMap)
     calls: SharedList[CallRecord] = field(default_factory=SharedList)
-    """Every tool call of the session, in the order they started."""
+    """Every tool call of the session, its subagents' included, in the order they started."""
     turns: list[TurnRecord] = field(default_factory=list)
     output: Output = field(default_factory=Output)
+    """The main agent's."""
     position: int = 0
     """Events applied so far: the index in the stream of the next one."""
     finished_usage: Usage | None = None
@@ -252,12 +257,16 @@ class RunState:
     """The running turn's latest usage."""
     finished_time: float = 0.0
     """Seconds the finished turns took."""
-    running_calls: dict[str, int] = field(default_factory=dict)
-    """Where each call still running is in ``calls``, by id."""
-    subagents: dict[str, str] = field(default_factory=dict)
-    """Each subagent's status (running, completed, failed, cancelled), by task id, in the order they started."""
+    running_calls: dict[CallKey, int] = field(default_factory=dict)
+    """Where each call still running is in ``calls``."""
+    subagents: SharedMap[str, SubagentRecord] = field(default_factory=SharedMap)
+    """Every subagent of the session, by task id, in the order they started."""
+    agents: SharedMap[str, AgentState] = field(default_factory=SharedMap)
+    """Each subagent's output, todos and calls, by task id."""
     waiting: dict[str, str] = field(default_factory=dict)
     """The calls waiting for a person's decision, oldest first: their tool, by call id."""
+    _own_agents: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
+    """The agents' states no copy shares: this state may change them in place."""
 
     @property
     def usage(self) -> Usage | None:
@@ -280,6 +289,10 @@ class RunState:
         """The running or last turn."""
         return self.turns[-1] if self.turns else None
 
+    @property
+    def subagents_running(self) -> int:
+        return sum(record.running for record in self.subagents.values())
+
     def clock(self, t: float) -> float | None:
         """The wall-clock time of ``t`` seconds into the running or last turn, if its start is known."""
         turn = self.turn
@@ -290,7 +303,7 @@ class RunState:
         handler = FOLD.get(type(event))
         if handler is None:
             raise TypeError(f"the run state does not know events of type {type(event).__name__}")
-        if handler is not IGNORED and (event.origin is None or type(event) not in MAIN_AGENT_ONLY):
+        if handler is not IGNORED:
             handler(self, event)  # type: ignore[operator]
         if self.status == "running":
             self.elapsed = event.t
@@ -299,6 +312,7 @@ class RunState:
 
     def copy(self) -> RunState:
         """An independent state equal to this one (shallow: the records are immutable)."""
+        self._own_agents = set()
         return replace(
             self,
             files=self.files.copy(),
@@ -306,7 +320,8 @@ class RunState:
             turns=list(self.turns),
             output=self.output.copy(),
             running_calls=dict(self.running_calls),
-            subagents=dict(self.subagents),
+            subagents=self.subagents.copy(),
+            agents=self.agents.copy(),
             waiting=dict(self.waiting),
         )
 
@@ -329,58 +344,90 @@ def _run_started(state: RunState, event: RunStarted) -> None:
 
 
 def _node_entered(state: RunState, event: NodeEntered) -> None:
-    state.node, state.step = event.node, event.step
+    if event.origin is None:  # the status line's node and step are the main agent's
+        state.node, state.step = event.node, event.step
 
 
 def _text_delta(state: RunState, event: TextDelta) -> None:
-    state.output.add("answer", event.text, _turn_number(state))
+    _output(state, event.origin).add("answer", event.text, _turn_number(state))
 
 
 def _thinking_delta(state: RunState, event: ThinkingDelta) -> None:
-    state.output.add("thinking", event.text, _turn_number(state))
+    _output(state, event.origin).add("thinking", event.text, _turn_number(state))
 
 
 def _tool_call_started(state: RunState, event: ToolCallStarted) -> None:
-    state.running_calls[event.call_id] = len(state.calls)
-    state.calls.append(
-        CallRecord(
-            event.call_id,
-            event.tool,
-            event.args,
-            _turn_number(state),
-            "running",
-            event.t,
-            state.clock(event.t),
-            state.position,
-        )
+    _start_call(state, event.origin, event.call_id, event.tool, event.args, event.t)
+
+
+def _start_call(
+    state: RunState, origin: Origin | None, call_id: str, tool: str, args: dict[str, object], t: float
+) -> CallKey:
+    """Add a running call at the end of the session's calls and of those of every subagent it is under."""
+    task = _known(state, origin)
+    depth = 0 if task is None else state.subagents[task].depth + 1
+    record = CallRecord(
+        call_id,
+        tool,
+        args,
+        _turn_number(state),
+        "running",
+        t,
+        state.clock(t),
+        state.position,
+        origin_task=task,
+        depth=depth,
     )
+    key = record.key
+    state.running_calls[key] = len(state.calls)
+    state.calls.append(record)
+    for above in _chain(state, task):
+        agent = _agent(state, above)
+        agent.running_calls[key] = len(agent.calls)
+        agent.calls.append(record)
+    if task is not None:
+        _agent(state, task).own_running[call_id] = tool
+        sub = state.subagents[task]
+        state.subagents[task] = replace(sub, calls=sub.calls + 1, current_tool=tool)
+    return key
 
 
 def _tool_call_finished(state: RunState, event: ToolCallFinished) -> None:
-    where = state.running_calls.pop(event.call_id, None)
-    if where is None:  # a result with no start in the stream: shown as a call that began and ended here
+    task = _known(state, event.origin)
+    key: CallKey = (task, event.call_id)
+    if key not in state.running_calls:  # a result with no start in the stream: a call that began and ended here
         started = max(event.t - event.duration, 0.0)
-        call = CallRecord(
-            event.call_id, event.tool, {}, _turn_number(state), "running", started, state.clock(started), state.position
-        )
-        where = len(state.calls)
-        state.calls.append(call)
-    state.calls[where] = replace(
-        state.calls[where],
-        tool=event.tool or state.calls[where].tool,
+        _start_call(state, event.origin, event.call_id, event.tool, {}, started)
+    where = state.running_calls.pop(key)
+    record = state.calls[where]
+    done = replace(
+        record,
+        tool=event.tool or record.tool,
         status=event.outcome,
         duration=event.duration,
         preview=event.preview,
         size=event.size,
     )
+    state.calls[where] = done
+    for above in _chain(state, task):
+        agent = _agent(state, above)
+        agent.calls[agent.running_calls.pop(key)] = done
+    if task is not None:
+        own = _agent(state, task).own_running
+        own.pop(event.call_id, None)
+        state.subagents[task] = replace(state.subagents[task], current_tool=next(reversed(own.values()), None))
 
 
 def _todos_changed(state: RunState, event: TodosChanged) -> None:
-    state.todos = tuple(event.todos)
+    task = _known(state, event.origin)
+    if task is None:
+        state.todos = tuple(event.todos)
+    else:
+        _agent(state, task).todos = tuple(event.todos)
 
 
 def _files_changed(state: RunState, event: FilesChanged) -> None:
-    turn, at = _turn_number(state), state.clock(event.t)
+    turn, at, task = _turn_number(state), state.clock(event.t), _known(state, event.origin)
     for change in event.changes:
         version = FileVersion(
             change.version,
@@ -394,6 +441,7 @@ def _files_changed(state: RunState, event: FilesChanged) -> None:
             event.seq,
             state.position,
             at,
+            task,
         )
         known = state.files.get(change.path)
         versions = (*known.versions, version) if known is not None else (version,)
@@ -406,10 +454,7 @@ def _usage_updated(state: RunState, event: UsageUpdated) -> None:
 
 def _run_finished(state: RunState, event: RunFinished) -> None:
     state.output.close()
-    if event.status in ("failed", "timeout"):
-        state.output.add("error", f"{event.status}: {event.error}", _turn_number(state))
-    elif event.status == "cancelled":
-        state.output.add("note", f"■ cancelled after {duration(event.duration)}", _turn_number(state))
+    _ended(state.output, event.status, event.error, event.duration, _turn_number(state))
     state.finished_usage = event.usage if state.finished_usage is None else state.finished_usage + event.usage
     state.turn_usage = None
     state.status, state.node, state.elapsed = event.status, "", event.duration
@@ -427,17 +472,60 @@ def _run_finished(state: RunState, event: RunFinished) -> None:
         )
 
 
+def _ended(output: Output, status: str, error: str | None, seconds: float, turn: int) -> None:
+    """How a run or a subagent ended, at the end of its output, unless it completed."""
+    if status in ("failed", "timeout"):
+        output.add("error", f"{status}: {error}", turn)
+    elif status == "cancelled":
+        output.add("note", f"■ cancelled after {duration(seconds)}", turn)
+
+
 def _message_delivered(state: RunState, event: MessageDelivered) -> None:
     kind = "steer" if event.kind == "steer" else "follow-up"
     state.output.add("note", f"↳ you ({kind}): {event.text}", _turn_number(state))
 
 
 def _subagent_started(state: RunState, event: SubagentStarted) -> None:
-    state.subagents[event.task_id] = "running"
+    parent = event.parent if event.parent in state.subagents else None
+    depth = 0 if parent is None else state.subagents[parent].depth + 1
+    turn = _turn_number(state)
+    known = state.subagents.get(event.task_id)
+    state.subagents[event.task_id] = SubagentRecord(
+        event.task_id,
+        event.name,
+        event.description,
+        event.mode,
+        event.parent,
+        event.call_id,
+        depth,
+        turn,
+        event.t,
+        state.clock(event.t),
+        calls=known.calls if known is not None else 0,
+    )
+    if known is None:
+        state.agents[event.task_id] = AgentState()
+        state._own_agents.add(event.task_id)
+    if event.description:
+        _agent(state, event.task_id).output.add("prompt", event.description, turn)
 
 
 def _subagent_finished(state: RunState, event: SubagentFinished) -> None:
-    state.subagents[event.task_id] = event.status
+    task = _known(state, event.origin or Origin(task_id=event.task_id, name=event.name))
+    assert task is not None
+    state.subagents[task] = replace(
+        state.subagents[task],
+        status=event.status,
+        duration=event.duration,
+        usage=event.usage,
+        current_tool=None,
+        preview=event.preview,
+        error=event.error,
+    )
+    agent = _agent(state, task)
+    agent.output.close()
+    _ended(agent.output, event.status, event.error, event.duration, state.subagents[task].turn)
+    agent.own_running.clear()
 
 
 def _approval_requested(state: RunState, event: ApprovalRequested) -> None:
@@ -450,6 +538,43 @@ def _approval_resolved(state: RunState, event: ApprovalResolved) -> None:
 
 def _turn_number(state: RunState) -> int:
     return state.turns[-1].turn if state.turns else 0
+
+
+def _output(state: RunState, origin: Origin | None) -> Output:
+    task = _known(state, origin)
+    return state.output if task is None else _agent(state, task).output
+
+
+def _agent(state: RunState, task_id: str) -> AgentState:
+    """The subagent's state, ``state``'s own to change: copied first if a copy of ``state`` shares it."""
+    if task_id not in state._own_agents:
+        state.agents[task_id] = state.agents[task_id].copy()
+        state._own_agents.add(task_id)
+    return state.agents[task_id]
+
+
+def _known(state: RunState, origin: Origin | None) -> str | None:
+    """The task id of the subagent ``origin`` names (None: the main agent); one whose start the stream lacks is
+    taken to have started with its first event, under the ``task`` call of its parent that is not known."""
+    if origin is None:
+        return None
+    if origin.task_id not in state.subagents:
+        _subagent_started(
+            state,
+            SubagentStarted(
+                t=state.elapsed, origin=origin, task_id=origin.task_id, name=origin.name, parent=origin.parent
+            ),
+        )
+    return origin.task_id
+
+
+def _chain(state: RunState, task: str | None) -> Iterator[str]:
+    """``task`` and the subagents above it, up to one the main agent started."""
+    while task is not None:
+        yield task
+        task = state.subagents[task].parent
+        if task not in state.subagents:
+            return
 
 
 FOLD = view(
@@ -474,6 +599,3 @@ FOLD = view(
     },
 )
 """How the state takes each kind of event."""
-
-MAIN_AGENT_ONLY = frozenset({NodeEntered, TextDelta, ThinkingDelta, ToolCallStarted, ToolCallFinished, TodosChanged})
-"""Kinds whose subagent events do not change the main agent's state (files are shared: a subagent's count)."""

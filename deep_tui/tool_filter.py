@@ -1,17 +1,27 @@
-"""Which tool calls the log shows: a filter typed as ``tool:NAME status:OUTCOME words``, and the rows it keeps.
+"""Which tool calls the log shows: a filter typed as ``tool:NAME status:OUTCOME words``, the folds, and the rows
+they leave.
 
-The log holds every row; a filter picks the calls to show and keeps each turn's
-divider above the first of its calls shown. Rows arrive at the end and calls
-change outcome in place, so the rows shown are kept up to date a row at a time,
-never rebuilt while the filter stays the same.
+The log's rows are a tree: each turn's divider holds the main agent's calls of that
+turn, and a ``task`` call that started a subagent holds that subagent's calls, which
+may hold ``task`` calls of their own. Without a filter, a row is shown when every row
+above it is unfolded. A filter looks for calls wherever they are: it shows the calls
+it keeps, folded or not, each under the rows that hold it (its turn's divider, the
+``task`` calls above it).
+
+Each row has an ``order``, the path of child numbers from the top, so that the rows
+shown are the rows in ``order``: a row finds its line by bisection, a row that
+arrives goes where it belongs (at the end, unless it is a subagent's call under a
+``task`` call other rows followed), and folding removes or inserts one slice. Rows
+arrive and change one at a time, and the rows shown follow a row at a time, never
+rebuilt while the filter stays the same.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from dataclasses import dataclass, field
+from typing import ClassVar, Generic, Protocol, TypeVar
 
 RUNNING = "running"
 
@@ -77,28 +87,44 @@ def _outcome_names() -> list[str]:
     return [RUNNING, *get_args(ToolOutcome)]
 
 
-RowT = TypeVar("RowT")
+@dataclass(eq=False, slots=True, kw_only=True)
+class Node:
+    """A row's place in the log's tree, and what the filter and the folds make of it."""
+
+    is_call: ClassVar[bool] = True
+    """Whether it is a call the filter judges; dividers are shown only above calls it keeps."""
+    order: tuple[int, ...] = ()
+    parent: Node | None = field(default=None, repr=False)
+    children: list[Node] | None = field(default=None, repr=False)
+    """The rows it holds; None for a row that holds none and cannot (a plain call)."""
+    depth: int = 0
+    """How many ``task`` rows it is under, for the indent."""
+    folded: bool = False
+    kept: bool = False
+    """Whether the filter keeps it (meaningless without a filter)."""
+    kept_below: int = 0
+    """How many rows under it the filter keeps."""
 
 
-class CallTable(Generic[RowT]):
-    """Every row of the log, and the rows shown: all of them, or the calls a filter keeps with their dividers.
+RowT = TypeVar("RowT", bound=Node)
+_AFTER = float("inf")
+"""Sorts after every child number: ``order + (_AFTER,)`` is past every row under ``order``."""
 
-    Rows that are not calls (``is_call`` says) are turn dividers: one is shown when
-    a call after it, before the next divider, is.
-    """
 
-    def __init__(self, is_call: Callable[[RowT], bool], text: Callable[[RowT], str]) -> None:
-        self._is_call = is_call
+def _order(row: Node) -> tuple[float, ...]:
+    return row.order
+
+
+class CallTree(Generic[RowT]):
+    """Every row of the log, and the rows shown, in order; ``moved(line, count)`` hears of each row inserted into
+    (count > 0) or removed from (count < 0) the rows shown, so the log can keep its cursor on its row."""
+
+    def __init__(self, text: Callable[[RowT], str], moved: Callable[[int, int], None]) -> None:
         self._text = text
-        self.rows: list[RowT] = []
-        self.shown: list[RowT] = self.rows
-        """The same list as ``rows`` while nothing is filtered."""
+        self._moved = moved
+        self.roots: list[RowT] = []
+        self.shown: list[RowT] = []
         self.filter: CallFilter | None = None
-        self._place: dict[int, int] = {}
-        """Each row's index in ``rows``, by ``id``."""
-        self._divider: dict[int, RowT] = {}
-        """Each call's turn divider, by the call's ``id``."""
-        self._last_divider: RowT | None = None
         self.calls = 0
         self._calls_kept = 0
 
@@ -106,86 +132,153 @@ class CallTable(Generic[RowT]):
     def calls_shown(self) -> int:
         return self.calls if self.filter is None else self._calls_kept
 
-    def append(self, row: RowT) -> int | None:
-        """Add a row at the end; the first line of the rows shown that changed, or None."""
-        self._place[id(row)] = len(self.rows)
-        self.rows.append(row)
-        if not self._is_call(row):
-            self._last_divider = row
-        else:
+    def add(self, row: RowT, parent: RowT | None = None) -> int | None:
+        """Add ``row`` as the last child of ``parent`` (or of the top); the first line shown that changed, or None."""
+        siblings = self.roots if parent is None else parent.children
+        assert siblings is not None, "a plain call holds no rows"
+        row.parent = parent
+        row.order = (len(siblings),) if parent is None else (*parent.order, len(siblings))
+        siblings.append(row)  # type: ignore[arg-type]
+        if row.is_call:
             self.calls += 1
-            if self._last_divider is not None:
-                self._divider[id(row)] = self._last_divider
         if self.filter is None:
-            return len(self.rows) - 1
-        if not self._is_call(row) or not self._keeps(row):
+            return self._show(row) if self._open(row) else None
+        row.kept = row.is_call and self.filter.keeps(row, self._text(row))  # type: ignore[arg-type]
+        if not row.kept:
             return None
-        first = len(self.shown)
-        divider = self._divider.get(id(row))
-        if divider is not None and not self._is_shown(divider):
-            self.shown.append(divider)
-        self.shown.append(row)
         self._calls_kept += 1
-        return first
+        return self._lift(row, 1)
 
     def changed(self, row: RowT) -> int | None:
-        """A call's row changed (its outcome): the first line shown that changed, or None."""
-        if self.filter is None:
-            return self._place[id(row)]
-        line = self._line(row)
-        was, now = self._is_shown(row), self._keeps(row)
-        if was and now:
-            return line
-        if now:
-            self._calls_kept += 1
-            divider = self._divider.get(id(row))
-            if divider is not None and not self._is_shown(divider):
-                self.shown[line:line] = [divider, row]
-            else:
-                self.shown.insert(line, row)
-            return line
-        if was:
+        """``row``'s outcome or text changed: the first line shown that changed, or None."""
+        if self.filter is None or not row.is_call:
+            return self.line_of(row)
+        now = self.filter.keeps(row, self._text(row))  # type: ignore[arg-type]
+        if now == row.kept:
+            return self.line_of(row)
+        row.kept = now
+        self._calls_kept += 1 if now else -1
+        return self._lift(row, 1 if now else -1)
+
+    def set_folded(self, row: RowT, folded: bool) -> None:
+        """Fold (hide the rows under) or unfold ``row``; while a filter is set, only once it is cleared."""
+        if row.folded == folded or row.children is None:
+            return
+        row.folded = folded
+        line = self.line_of(row) if self.filter is None else None
+        if line is None:
+            return
+        if folded:
+            end = bisect_left(self.shown, (*row.order, _AFTER), lo=line + 1, key=_order)
+            if end > line + 1:
+                del self.shown[line + 1 : end]
+                self._moved(line + 1, line + 1 - end)
+        else:
+            below = self._visible_under(row)
+            if below:
+                self.shown[line + 1 : line + 1] = below
+                self._moved(line + 1, len(below))
+
+    def remove_last(self, row: RowT) -> None:
+        """Take away ``row``, the last row added that is still here (rows go in the reverse of their order)."""
+        siblings = self.roots if row.parent is None else row.parent.children
+        assert siblings is not None and siblings[-1] is row
+        if row.is_call:
+            self.calls -= 1
+        if self.filter is not None and row.kept:
+            row.kept = False
             self._calls_kept -= 1
-            del self.shown[line]
-            divider = self._divider.get(id(row))
-            alone = line == len(self.shown) or not self._is_call(self.shown[line])
-            if divider is not None and line > 0 and self.shown[line - 1] is divider and alone:
-                del self.shown[line - 1]
-                return line - 1
-            return line
-        return None
+            self._lift(row, -1)
+        self._hide(row)
+        siblings.pop()
 
     def set_filter(self, call_filter: CallFilter | None) -> None:
-        """Show what ``call_filter`` keeps (None: every row)."""
+        """Show what ``call_filter`` keeps (None: every row under unfolded rows)."""
         self.filter = call_filter
-        if call_filter is None:
-            self.shown = self.rows
-            return
+        if call_filter is not None:
+            self._calls_kept = sum(self._judge(row) for row in self.roots)
         shown: list[RowT] = []
-        divider: RowT | None = None
-        for row in self.rows:
-            if not self._is_call(row):
-                divider = row
-            elif self._keeps(row):
-                if divider is not None:
-                    shown.append(divider)
-                    divider = None
-                shown.append(row)
+        for root in self.roots:
+            self._collect(root, shown)
         self.shown = shown
-        self._calls_kept = sum(map(self._is_call, shown))
 
     def line_of(self, row: RowT) -> int | None:
         """Where ``row`` is among the rows shown, if it is."""
-        return self._line(row) if self._is_shown(row) else None
+        line = bisect_left(self.shown, row.order, key=_order)
+        return line if line < len(self.shown) and self.shown[line] is row else None
 
-    def _keeps(self, row: RowT) -> bool:
+    def visible(self, row: Node) -> bool:
+        """Whether ``row`` would be shown were every row above it unfolded."""
+        return self.filter is None or row.kept or row.kept_below > 0
+
+    # The rows shown ---------------------------------------------------------------------------------
+
+    def _open(self, row: Node) -> bool:
+        """Whether every row above ``row`` is unfolded."""
+        above = row.parent
+        while above is not None:
+            if above.folded:
+                return False
+            above = above.parent
+        return True
+
+    def _show(self, row: RowT) -> int:
+        """Insert ``row`` where its order puts it; its line."""
+        if not self.shown or self.shown[-1].order < row.order:
+            line = len(self.shown)
+            self.shown.append(row)
+        else:
+            line = bisect_left(self.shown, row.order, key=_order)
+            self.shown.insert(line, row)
+        self._moved(line, 1)
+        return line
+
+    def _hide(self, row: RowT) -> int | None:
+        line = self.line_of(row)
+        if line is not None:
+            del self.shown[line]
+            self._moved(line, -1)
+        return line
+
+    def _lift(self, row: RowT, change: int) -> int | None:
+        """``row`` became kept (``change`` 1) or stopped being kept (-1), ``kept`` already says which: count it
+        in the rows above, show or hide each row whose turn it is; the first line that changed."""
+        path: list[Node] = []
+        node: Node | None = row
+        while node is not None:
+            path.append(node)
+            node = node.parent
+        first: int | None = None
+        for node in reversed(path):  # from the top: a row above is shown before the rows under it
+            if node is row:
+                before, after = not row.kept or row.kept_below > 0, row.kept or row.kept_below > 0
+            else:
+                before = node.kept or node.kept_below > 0
+                node.kept_below += change
+                after = node.kept or node.kept_below > 0
+            if before != after:
+                line = self._show(node) if after else self._hide(node)  # type: ignore[arg-type]
+                if line is not None and (first is None or line < first):
+                    first = line
+        return first if first is not None else self.line_of(row)
+
+    def _judge(self, row: Node) -> int:
+        """Set ``kept`` and ``kept_below`` for ``row`` and the rows under it; how many of them are kept."""
         assert self.filter is not None
-        return self.filter.keeps(row, self._text(row))  # type: ignore[arg-type]
+        row.kept = row.is_call and self.filter.keeps(row, self._text(row))  # type: ignore[arg-type]
+        row.kept_below = sum(self._judge(child) for child in row.children or ())
+        return row.kept + row.kept_below
 
-    def _line(self, row: RowT) -> int:
-        """Where ``row`` is, or would be, among the rows shown."""
-        return bisect_left(self.shown, self._place[id(row)], key=lambda shown: self._place[id(shown)])
+    def _collect(self, row: RowT, shown: list[RowT]) -> None:
+        """Append ``row`` and the rows under it that are shown."""
+        if self.visible(row):
+            shown.append(row)
+            if not row.folded or self.filter is not None:
+                for child in row.children or ():
+                    self._collect(child, shown)  # type: ignore[arg-type]
 
-    def _is_shown(self, row: RowT) -> bool:
-        line = self._line(row)
-        return line < len(self.shown) and self.shown[line] is row
+    def _visible_under(self, row: RowT) -> list[RowT]:
+        shown: list[RowT] = []
+        for child in row.children or ():
+            self._collect(child, shown)  # type: ignore[arg-type]
+        return shown

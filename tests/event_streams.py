@@ -10,8 +10,11 @@ from deep_tui.events import (
     FileChange,
     FilesChanged,
     NodeEntered,
+    Origin,
     RunFinished,
     RunStarted,
+    SubagentFinished,
+    SubagentStarted,
     TextDelta,
     ThinkingDelta,
     TodoItem,
@@ -114,4 +117,93 @@ def sample_session() -> list[Event]:
     s.add(UsageUpdated, usage=Usage(requests=1, input_tokens=50, output_tokens=5, tool_calls=1))
     s.add(ToolCallFinished, call_id="c4", tool="write_file", outcome="cancelled", duration=1.5)
     s.add(RunFinished, status="cancelled", usage=Usage(requests=1, input_tokens=50, output_tokens=5), duration=3.0)
+    return s.events
+
+
+WRITER = Origin(task_id="w1", name="writer")
+HELPER = Origin(task_id="h1", name="helper", parent="w1")
+TESTER = Origin(task_id="t1", name="tester")
+
+
+def task_args(name: str, description: str, mode: str = "sync") -> dict[str, Any]:
+    return {"description": description, "subagent_type": name, "mode": mode}
+
+
+def delegation_session() -> list[Event]:
+    """One turn: the main agent's sync ``writer`` delegates to a ``helper`` (depth 2), then an async ``tester``
+    runs beside the main agent and fails. Every agent numbers its calls from c1, as models do.
+
+    Indices worth knowing: the helper runs from 7 to 10; the writer's write_file runs from 4 to 12 and its task
+    call from 6 to 11; the tester starts (18) after its task call has returned (17) and ends at 22.
+    """
+    s = Stream()
+    s.add(RunStarted, run_id="r1", session_id="sess", turn=1, prompt="build it", agent="demo", started_at=STARTED_AT)
+    s.add(ToolCallStarted, call_id="c1", tool="task", args=task_args("writer", "write the code"))  # 1
+    s.add(SubagentStarted, origin=WRITER, task_id="w1", name="writer", description="write the code", call_id="c1")  # 2
+    s.add(TextDelta, origin=WRITER, text="Writing.")  # 3
+    s.add(ToolCallStarted, origin=WRITER, call_id="c1", tool="write_file", args={"path": "/a.py"})  # 4
+    s.add(TodosChanged, origin=WRITER, todos=todos("in_progress", "pending", "pending"))  # 5
+    s.add(ToolCallStarted, origin=WRITER, call_id="c2", tool="task", args=task_args("helper", "read it"))  # 6
+    s.add(
+        SubagentStarted,
+        origin=HELPER,
+        task_id="h1",
+        name="helper",
+        description="read it",
+        parent="w1",
+        call_id="c2",
+    )  # 7
+    s.add(ToolCallStarted, origin=HELPER, call_id="c1", tool="read_file", args={"path": "/a.py"})  # 8
+    s.add(ToolCallFinished, origin=HELPER, call_id="c1", tool="read_file", outcome="success", duration=0.5)  # 9
+    s.add(
+        SubagentFinished,
+        origin=HELPER,
+        task_id="h1",
+        name="helper",
+        status="completed",
+        preview="read",
+        duration=1.5,
+        usage=Usage(requests=1, input_tokens=10, output_tokens=2, tool_calls=1, cost=0.001),
+    )  # 10
+    s.add(ToolCallFinished, origin=WRITER, call_id="c2", tool="task", outcome="success", duration=2.5)  # 11
+    s.add(ToolCallFinished, origin=WRITER, call_id="c1", tool="write_file", outcome="success", duration=4.0)  # 12
+    s.add(TextDelta, origin=WRITER, text=" Done.")  # 13
+    s.add(
+        SubagentFinished,
+        origin=WRITER,
+        task_id="w1",
+        name="writer",
+        status="completed",
+        preview="Writing. Done.",
+        duration=6.0,
+        usage=Usage(requests=2, input_tokens=40, output_tokens=8, tool_calls=2),
+    )  # 14
+    s.add(ToolCallFinished, call_id="c1", tool="task", outcome="success", duration=7.0)  # 15
+    s.add(ToolCallStarted, call_id="c2", tool="task", args=task_args("tester", "test it", "async"))  # 16
+    s.add(ToolCallFinished, call_id="c2", tool="task", outcome="success", preview="Task ID: t1", duration=0.1)  # 17
+    s.add(
+        SubagentStarted,
+        origin=TESTER,
+        task_id="t1",
+        name="tester",
+        description="test it",
+        mode="async",
+        call_id="c2",
+    )  # 18
+    s.add(ToolCallStarted, origin=TESTER, call_id="c1", tool="execute", args={"command": "pytest"})  # 19
+    s.add(ToolCallStarted, call_id="c3", tool="wait_tasks", args={"task_ids": ["t1"]})  # 20
+    s.add(ToolCallFinished, origin=TESTER, call_id="c1", tool="execute", outcome="failed", duration=1.0)  # 21
+    s.add(
+        SubagentFinished,
+        origin=TESTER,
+        task_id="t1",
+        name="tester",
+        status="failed",
+        error="2 tests failed",
+        duration=2.0,
+        usage=Usage(requests=1, input_tokens=5, output_tokens=1, tool_calls=1),
+    )  # 22
+    s.add(ToolCallFinished, call_id="c3", tool="wait_tasks", outcome="success", duration=1.0)  # 23
+    s.add(TextDelta, text="All done.")  # 24
+    s.add(RunFinished, status="completed", output="All done.", usage=Usage(requests=6), duration=13.0)  # 25
     return s.events

@@ -25,7 +25,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Footer, Input
 
 from deep_tui.terminal_text import visible
-from deep_tui.widgets import FileTree, OutputView, StatusBar, TodoList, ToolCallLog, UsageBar
+from deep_tui.widgets import AgentsView, FileTree, OutputView, StatusBar, TodoList, ToolCallLog, UsageBar
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -40,7 +40,7 @@ PaneT = TypeVar("PaneT", bound=Widget)
 NARROW, SHORT = 72, 20
 """Below this many columns the left column is hidden; below this many rows, the tool calls."""
 
-PANES = {"todos": "Todos", "files": "Files", "output": "Output", "calls": "Tool calls"}
+PANES = {"todos": "Todos", "agents": "Agents", "files": "Files", "output": "Output", "calls": "Tool calls"}
 
 IDLE_PLACEHOLDER = "Ask the agent… (Enter to run)"
 RUNNING_PLACEHOLDER = "Enter steers the running agent · ^f queues a follow-up"
@@ -51,7 +51,6 @@ class DashboardScreen(Screen[None]):
 
     Its keys are the app's (``screen.focus_pane``…), so that the footer lists them after Help, Cancel and Quit.
     """
-
 
     # ``var``, not ``reactive``: these only feed the status and usage bars through ``data_bind``.
     status: var[str] = var("loading")
@@ -64,6 +63,8 @@ class DashboardScreen(Screen[None]):
     usage: var[Usage | None] = var(None)
     waiting: var[int] = var(0)
     """Calls waiting for approval."""
+    subagents: var[int] = var(0)
+    """Subagents running."""
 
     def __init__(self, label: str, *, accepts_prompts: bool = True, side_column: bool = True) -> None:
         super().__init__()
@@ -77,6 +78,8 @@ class DashboardScreen(Screen[None]):
         self._event_at = 0.0
         """``time.monotonic()`` when the last event came: a live turn's time goes on from its ``t`` between events."""
         self._on_side_changed: Callable[[bool], object] | None = None
+        self.drilled: str | None = None
+        """The subagent whose own output, calls and todos the panes show (Enter on it); None for the main agent."""
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status").data_bind(
@@ -85,10 +88,14 @@ class DashboardScreen(Screen[None]):
             step=DashboardScreen.step,
             elapsed=DashboardScreen.elapsed,
             waiting=DashboardScreen.waiting,
+            subagents=DashboardScreen.subagents,
         )
         with Horizontal(id="main"):
             with Vertical(id="side"):
                 yield self._titled(TodoList(id="todos"), "todos", "^t")
+                agents = self._titled(AgentsView(id="agents"), "agents", "^g")
+                agents.display = False  # until a subagent starts
+                yield agents
             with Vertical(id="work"):
                 yield self._titled(OutputView(id="output"), "output", "^o")
                 yield self._titled(ToolCallLog(id="calls"), "calls", "^l")
@@ -194,7 +201,7 @@ class DashboardScreen(Screen[None]):
 
     def show(self, batch: Iterable[Event]) -> None:
         """Move the run on by ``batch``: fold each event, and give each pane what it shows of it."""
-        from deep_tui.events import FilesChanged, TextDelta, ThinkingDelta
+        from deep_tui.events import TextDelta, ThinkingDelta, TodosChanged
 
         assert self.state is not None
         output = self.query_one(OutputView)
@@ -202,9 +209,10 @@ class DashboardScreen(Screen[None]):
         text_kind = "answer"
         for event in batch:
             self.state.apply(event)
-            if event.origin is not None and not isinstance(event, FilesChanged):
-                # A subagent's work stays out of the main agent's panes (its files are in the one workspace).
+            if self.drilled is not None:  # the panes show a subagent: shown from the state after the batch
                 continue
+            if event.origin is not None and isinstance(event, (TextDelta, ThinkingDelta, TodosChanged)):
+                continue  # a subagent's text and todos stay out of the main agent's panes
             if isinstance(event, (TextDelta, ThinkingDelta)):  # streamed text is joined before it is painted
                 kind = "answer" if isinstance(event, TextDelta) else "thinking"
                 if text and kind != text_kind:
@@ -221,6 +229,8 @@ class DashboardScreen(Screen[None]):
                 handler(self, event)
         if text:
             output.add_text("".join(text), text_kind)  # type: ignore[arg-type]
+        if self.drilled is not None:
+            self._show_agent(self.state)
         output.settle()
         self.query_one(ToolCallLog).settle()
         self._event_at = time.monotonic()
@@ -229,14 +239,37 @@ class DashboardScreen(Screen[None]):
     def show_state(self, state: RunState) -> None:
         """Make every pane show ``state``, whatever they showed before (a seek, or a source just opened)."""
         self.state = state
-        self.query_one(TodoList).show(state.todos)
-        self.query_one(OutputView).show_blocks(state.output)
-        self.query_one(ToolCallLog).show_calls(state.calls, state.turns)
+        agents = self.query_one(AgentsView)
+        agents.show(state.subagents)
+        agents.display = bool(state.subagents)
+        if self.drilled is not None and self.drilled not in state.agents:  # moved to before it started
+            self.drill(None)
+        else:
+            self._show_agent(state)
         tree = self.query("#files")
         if tree:
             tree.only_one(FileTree).show_files(state.files)
         self._event_at = time.monotonic()
         self._status_from_state()
+
+    def _show_agent(self, state: RunState) -> None:
+        """The output, calls and todos of the agent the panes show."""
+        agent = state.agents.get(self.drilled) if self.drilled is not None else None
+        source = agent if agent is not None else state
+        self.query_one(TodoList).show(source.todos)
+        self.query_one(OutputView).show_blocks(source.output)
+        self.query_one(ToolCallLog).show_calls(source.calls, state.turns, state.subagents)
+
+    def drill(self, task_id: str | None) -> None:
+        """Show the subagent ``task_id``'s own work in the panes (None: the main agent's again)."""
+        if self.state is None or (task_id is not None and task_id not in self.state.agents):
+            return
+        self.drilled = task_id
+        record = self.state.subagents.get(task_id) if task_id is not None else None
+        who = f" · [b]{visible(record.name)}[/b] [dim]Esc back[/]" if record is not None else ""
+        for pane, key in (("todos", "^t"), ("output", "^o"), ("calls", "^l")):
+            self.query_one(f"#{pane}").border_title = f"{PANES[pane]} [dim]{key}[/]{who}"
+        self._show_agent(self.state)
 
     def _status_from_state(self) -> None:
         state = self.state
@@ -245,6 +278,10 @@ class DashboardScreen(Screen[None]):
         self.node, self.step, self.elapsed = state.node, state.step, state.elapsed
         self.turns = state.turn.turn if state.turn is not None else 0
         self.usage, self.session_time, self.waiting = state.usage, state.session_time, len(state.waiting)
+        self.subagents = state.subagents_running
+        now = state.elapsed if state.running else None
+        self.query_one(ToolCallLog).now_t = now
+        self.query_one(AgentsView).now_t = now
         cancel = self.query("#cancel")
         if cancel:
             cancel.only_one(Button).disabled = not state.running
@@ -255,6 +292,8 @@ class DashboardScreen(Screen[None]):
         if state is not None and state.running and self.source is not None and self.source.timeline is None:
             self.elapsed = state.elapsed + time.monotonic() - self._event_at
             self.session_time = state.finished_time + self.elapsed
+            self.query_one(ToolCallLog).now_t = self.elapsed
+            self.query_one(AgentsView).now_t = self.elapsed
 
     # What each pane does with each kind of event -------------------------------------------------
 
@@ -262,17 +301,47 @@ class DashboardScreen(Screen[None]):
         assert event.type == "run_started"
         self.cancelling = False
         self.query_one(OutputView).add_prompt(event.prompt, event.turn)
-        self.query_one(ToolCallLog).turn_started(event.turn, event.prompt)
+        self.query_one(ToolCallLog).turn_started(event.turn, event.prompt, event.started_at)
 
     def _call_started(self, event: Event) -> None:
         assert event.type == "tool_call_started"
-        self.query_one(ToolCallLog).call_started(event.call_id, event.tool, event.args)
+        self.query_one(ToolCallLog).call_started(event.call_id, event.tool, event.args, t=event.t, origin=event.origin)
+        self._subagent_changed(event)
 
     def _call_finished(self, event: Event) -> None:
         assert event.type == "tool_call_finished"
         self.query_one(ToolCallLog).call_finished(
-            event.call_id, event.outcome, event.duration, event.preview, event.size, event.traceback
+            event.call_id,
+            event.outcome,
+            event.duration,
+            event.preview,
+            event.size,
+            event.traceback,
+            origin=event.origin,
         )
+        self._subagent_changed(event)
+
+    def _subagent_started(self, event: Event) -> None:
+        assert event.type == "subagent_started"
+        self.query_one(ToolCallLog).subagent_started(
+            event.task_id, event.name, parent=event.parent, call_id=event.call_id
+        )
+        self._subagent_changed(event)
+
+    def _subagent_finished(self, event: Event) -> None:
+        assert event.type == "subagent_finished"
+        self.query_one(ToolCallLog).subagent_finished(event.task_id, event.status)
+        self._subagent_changed(event)
+
+    def _subagent_changed(self, event: Event) -> None:
+        """The agents view's row of the subagent behind ``event``, as the state has it now."""
+        assert self.state is not None
+        task_id = event.origin.task_id if event.origin is not None else getattr(event, "task_id", None)
+        record = self.state.subagents.get(task_id) if task_id is not None else None
+        if record is not None:
+            agents = self.query_one(AgentsView)
+            agents.update(record)
+            agents.display = True
 
     def _todos_changed(self, event: Event) -> None:
         assert event.type == "todos_changed"
@@ -323,10 +392,17 @@ class DashboardScreen(Screen[None]):
         previous = self.source.file(event.path, earlier.version) if earlier is not None and earlier.version else None
         self.app.push_screen(FileViewer(event.path, content, previous))
 
+    @on(AgentsView.Selected)
+    def _agent_chosen(self, event: AgentsView.Selected) -> None:
+        self.drill(event.task_id)
+
     @on(ToolCallLog.Selected)
     def _open_call(self, event: ToolCallLog.Selected) -> None:
         from deep_tui.screens.tool_detail import ToolDetail
 
+        if event.task_id is not None and self.state is not None and event.task_id in self.state.agents:
+            self.drill(event.task_id)  # a ``task`` call: the subagent's own work
+            return
         result = self.source.result(event.record.call_id) if self.source is not None else None
         self.app.push_screen(ToolDetail(event.record, result))
 
@@ -353,8 +429,8 @@ def panes_take() -> Table:
             e.RunFinished: DashboardScreen._run_finished,
             e.MessageQueued: IGNORED,  # the app says it is queued; the output shows it once delivered
             e.MessageDelivered: DashboardScreen._message_delivered,
-            e.SubagentStarted: IGNORED,  # the state counts them
-            e.SubagentFinished: IGNORED,
+            e.SubagentStarted: DashboardScreen._subagent_started,
+            e.SubagentFinished: DashboardScreen._subagent_finished,
             e.ApprovalRequested: IGNORED,  # the app's approval screen; the status line counts them
             e.ApprovalResolved: IGNORED,
         },

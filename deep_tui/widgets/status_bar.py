@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from deep_tui.format import duration
+from deep_tui.format import duration, plural
 from deep_tui.terminal_text import visible
 
 STATUS_STYLES = {
@@ -23,7 +23,8 @@ AGENT_KEPT = 12
 
 
 class StatusBar(Widget):
-    """``deep-tui · agent · status · step N · Node · elapsed``; a narrow line drops the parts least needed first."""
+    """``deep-tui · agent · status · N subagents running · step N · Node · elapsed``; a narrow line drops the parts
+    least needed first: the running subagents' count is shortened once the step has gone, and goes last."""
 
     DEFAULT_CSS = """
     StatusBar { height: 1; background: $panel; color: $text; padding: 0 1; }
@@ -36,6 +37,8 @@ class StatusBar(Widget):
     elapsed: reactive[float] = reactive(0.0)
     waiting: reactive[int] = reactive(0)
     """Calls waiting for approval: while there are, the status says so."""
+    subagents: reactive[int] = reactive(0)
+    """Subagents running: while there are, the line counts them."""
 
     def render(self) -> Text:
         parts = {"name": Text("deep-tui", "bold magenta"), "agent": Text(visible(self.agent), "bold")}
@@ -44,6 +47,8 @@ class StatusBar(Widget):
             parts["status"] = Text(f"● waiting for approval{count}", "bold reverse yellow")
         else:
             parts["status"] = Text(f"● {self.status}", STATUS_STYLES.get(self.status, ""))
+        if self.subagents:
+            parts["subagents"] = Text(f"{self.subagents} {plural(self.subagents, 'subagent')} running", "bold cyan")
         if self.step:
             parts["step"] = Text(f"step {self.step}")
         if self.node:
@@ -51,11 +56,13 @@ class StatusBar(Widget):
         if self.status not in ("idle", "loading"):
             parts["elapsed"] = Text(duration(self.elapsed), "dim")
         width = self.content_size.width
-        for give_way in ("name", "node", "agent", "step", "agent"):
+        for give_way in ("name", "node", "agent", "step", "subagents", "agent", "subagents"):
             overflow = _line(parts).cell_len - width
             if overflow <= 0:
                 break
-            if give_way == "agent":  # shortened: to a dozen cells, then, once the step went, to what is left
+            if give_way == "subagents" and parts.get("subagents", Text()).plain.endswith(" running"):
+                parts["subagents"] = Text(f"{self.subagents} {plural(self.subagents, 'subagent')}", "bold cyan")
+            elif give_way == "agent":  # shortened: to a dozen cells, then, once the step went, to what is left
                 agent = parts["agent"]
                 agent.truncate(
                     max(agent.cell_len - overflow, AGENT_KEPT if "step" in parts else 1), overflow="ellipsis"

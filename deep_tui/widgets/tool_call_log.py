@@ -1,17 +1,24 @@
-"""The tool-call log: one row per call, with a live elapsed time while it runs.
+"""The tool-call log: one row per call, a subagent's calls folded under the ``task`` call that started it.
 
 ``DataTable`` costs about 33 ms per appended row and ``ListView`` half a second
 at 1,000 items, so this is a line-based view over a list of records: adding or
-finishing a call is O(1), and only the visible rows are drawn. Enter or a click
-on a row asks the app to show its full arguments and result. Each turn starts
-with a divider row naming its prompt. ``f`` filters the rows (see ``tool_filter``).
+finishing a call costs a bisection at most, and only the visible rows are drawn.
+Enter or a click on a row asks the app to show its full arguments and result. Each
+turn starts with a divider row naming its prompt. ``f`` filters the rows, and
+``space`` folds a subagent's calls (see ``tool_filter``).
+
+Times come from the events: a row shows the wall-clock time its call started (its
+turn's ``started_at`` plus the event's ``t``), and a running call's elapsed time is
+``now_t`` (seconds into the turn, which the app sets from its tick or from replay's
+cursor) less its start, so a replayed run shows its recorded times.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -23,17 +30,22 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
 
-from deep_tui.format import duration, key_argument
+from deep_tui.format import duration, key_argument, plural
 from deep_tui.terminal_text import visible
-from deep_tui.tool_filter import CallFilter, CallTable
+from deep_tui.tool_filter import CallFilter, CallTree, Node
 from deep_tui.widgets.line_view import LineView
 from deep_tui.widgets.search_bar import SearchBar
+
+if TYPE_CHECKING:
+    from deep_tui.events import Origin
+    from deep_tui.state import CallRecord, SubagentRecord, TurnRecord
 
 ICONS = {
     status: (icon, Style(color=colour, bold=True), Style(color=colour))
     for status, icon, colour in (
         ("running", "◌", "yellow"),
         ("success", "✓", "green"),
+        ("completed", "✓", "green"),
         ("failed", "✗", "red"),
         ("retried", "↻", "red"),
         ("denied", "⊘", "red"),
@@ -45,13 +57,32 @@ ICONS = {
 KEPT_PREVIEW = 300
 """Characters of a result kept per row: the detail view reads the whole result from the session, and
 10,000 rows of full previews would be 20 MB."""
+FOLDS = {False: "▾ ", True: "▸ "}
 DIM = Style(dim=True)
 BOLD = Style(bold=True)
 PLAIN = Style()
+SUBAGENT = Style(color="cyan", bold=True)
 
 
-@dataclass
-class ToolCallRecord:
+@dataclass(eq=False, slots=True)
+class Subagent:
+    """A subagent as the log knows it: the ``task`` row it is under, and its summary on that row."""
+
+    task_id: str
+    name: str
+    parent: str | None = None
+    call_id: str = ""
+    status: str = "running"
+    calls: int = 0
+    """Its own calls so far."""
+    row: ToolCallRecord | None = None
+    """The ``task`` call that started it, once it is in the log."""
+    toggled: bool = False
+    """Whether the reader folded or unfolded it: then its end does not fold it."""
+
+
+@dataclass(eq=False, slots=True)
+class ToolCallRecord(Node):
     """One call as the log shows it; args and the result preview are kept for the detail view."""
 
     call_id: str
@@ -59,23 +90,35 @@ class ToolCallRecord:
     args: dict[str, object]
     key: str
     clock: str
-    """Wall-clock time the call started, HH:MM:SS."""
-    started: float
-    """``time.monotonic()`` when the call started, for the live elapsed time."""
+    """Wall-clock time the call started, HH:MM:SS; empty when its turn's start is not known."""
+    t: float | None = None
+    """Seconds into its turn when it started, for the live elapsed time."""
+    turn: int = 0
     status: str = "running"
     duration: float | None = None
     preview: str = ""
     size: int = 0
     traceback: str | None = None
     """Where the tool raised, for a failed call."""
+    origin_task: str | None = None
+    """The subagent that made the call (its task id), None for the main agent's."""
+    subagent: Subagent | None = None
+    """For a ``task`` call: the subagent it started, whose calls are under it."""
 
 
-@dataclass(frozen=True)
-class TurnDivider:
+@dataclass(eq=False, slots=True)
+class TurnDivider(Node):
     """The row that starts a turn's calls."""
 
+    is_call: ClassVar[bool] = False
     turn: int
     prompt: str
+    started_at: float | None = None
+
+
+Row = ToolCallRecord | TurnDivider
+RowT = TypeVar("RowT")
+T = TypeVar("T")
 
 
 class ToolCallLog(LineView, can_focus=True):
@@ -89,6 +132,7 @@ class ToolCallLog(LineView, can_focus=True):
         Binding("home", "cursor_to(0)", "First call", show=False),
         Binding("end", "cursor_to(-1)", "Last call (and follow)", show=False),
         Binding("enter", "open", "Details", tooltip="Show the call's full arguments and result"),
+        Binding("space", "toggle_fold", "Fold", tooltip="Fold or unfold the subagent's calls under this task call"),
         Binding("f", "filter", "Filter", tooltip="Show only some calls: tool:NAME status:failed words"),
         Binding("F", "clear_filter", "Clear filter", tooltip="Show every call again"),
     ]
@@ -104,76 +148,324 @@ class ToolCallLog(LineView, can_focus=True):
     """The highlighted row, or -1 to follow the newest call."""
 
     class Selected(Message):
-        """The user asked for the details of a call."""
+        """The user asked for the details of a call; on a ``task`` call, ``task_id`` names its subagent."""
 
         def __init__(self, record: ToolCallRecord) -> None:
             super().__init__()
             self.record = record
+            self.task_id: str | None = record.subagent.task_id if record.subagent is not None else None
+            """The subagent the call started, for a ``task`` call that started one: the app shows its work."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._table: CallTable[ToolCallRecord | TurnDivider] = CallTable(
-            lambda row: isinstance(row, ToolCallRecord), _row_text
-        )
-        self._index: dict[str, ToolCallRecord] = {}
+        self._table: CallTree[Row] = CallTree(_row_text, self._moved)
+        self._calls: list[ToolCallRecord] = []
+        """Every call row, in the order the calls started."""
+        self._sources: list[CallRecord | None] = []
+        """The record each call row was last drawn from (None for a row made from events), by position."""
+        self._dividers: list[TurnDivider] = []
+        self._live: dict[tuple[str | None, str], ToolCallRecord] = {}
+        """The calls still running, by (origin task id, call id): call ids repeat across agents."""
+        self._tasks: dict[tuple[str | None, str], list[ToolCallRecord]] = {}
+        """The ``task`` calls, by (origin task id, call id), for the subagents they start: the latest last (a model
+        may use an id again in a later turn)."""
+        self._agents: dict[str, Subagent] = {}
+        self._now_t: float | None = None
+        self._changed_from: int | None = None
+        """The first line that moved or changed since the last repaint was asked for."""
         self._title: str | None = None
         """The title the pane was given, which the filter is shown after."""
 
     @property
-    def rows(self) -> list[ToolCallRecord | TurnDivider]:
-        """The rows shown: every row, or those the filter keeps."""
+    def rows(self) -> list[Row]:
+        """The rows shown: every row under unfolded rows, or those the filter keeps."""
         return self._table.shown
 
     @property
     def records(self) -> list[ToolCallRecord]:
-        """The calls, without the turn dividers (filtered out or not)."""
-        return [row for row in self._table.rows if isinstance(row, ToolCallRecord)]
+        """The calls, without the turn dividers (filtered out, folded or not), in the order they started."""
+        return list(self._calls)
 
-    def on_mount(self) -> None:
-        self.set_interval(0.5, self._tick)
+    @property
+    def now_t(self) -> float | None:
+        """Seconds into the running turn, which running calls' elapsed times count to; None shows none."""
+        return self._now_t
+
+    @now_t.setter
+    def now_t(self, value: float | None) -> None:
+        self._now_t = value
+        top = self.scroll_offset.y
+        rows = self.rows
+        for line in range(top, min(top + self.size.height, len(rows))):
+            row = rows[line]
+            if isinstance(row, ToolCallRecord) and row.status == "running":
+                self.refresh_lines(line)
 
     # What the app calls -------------------------------------------------------------
 
-    def turn_started(self, turn: int, prompt: str) -> None:
+    def turn_started(self, turn: int, prompt: str, started_at: float | None = None) -> None:
         """A divider for the new turn; the log follows the newest call again."""
         self.cursor = -1
         self.follow_end()
-        self._append(TurnDivider(turn, visible(" ".join(prompt[:500].split()))))
+        divider = TurnDivider(turn, visible(" ".join(prompt[:500].split())), started_at, children=[])
+        self._dividers.append(divider)
+        self._table.add(divider)
+        self._show_changes()
 
-    def call_started(self, call_id: str, tool: str, args: dict[str, object]) -> None:
-        record = ToolCallRecord(
-            call_id, visible(tool), args, key_argument(tool, args), time.strftime("%H:%M:%S"), time.monotonic()
-        )
-        self._index[call_id] = record
-        self._append(record)
+    def call_started(
+        self, call_id: str, tool: str, args: dict[str, object], *, t: float | None = None, origin: Origin | None = None
+    ) -> None:
+        """A call began ``t`` seconds into the turn (None: the caller cannot say, and the row shows the clock now),
+        made by the subagent ``origin`` (None: the main agent)."""
+        task = origin.task_id if origin is not None else None
+        if task is not None and task not in self._agents:  # its start was not seen: known from its events only
+            assert origin is not None
+            self._agents[task] = Subagent(task, visible(origin.name), origin.parent)
+        row = self._add_call(call_id, tool, args, t, task, _clock(self._dividers, t))
+        self._sources.append(None)
+        self._live[(task, call_id)] = row
+        self._show_changes()
 
     def call_finished(
-        self, call_id: str, outcome: str, seconds: float, preview: str, size: int, traceback: str | None = None
+        self,
+        call_id: str,
+        outcome: str,
+        seconds: float,
+        preview: str,
+        size: int,
+        traceback: str | None = None,
+        *,
+        origin: Origin | None = None,
     ) -> None:
-        record = self._index.get(call_id)
-        if record is None:
+        row = self._live.pop((origin.task_id if origin is not None else None, call_id), None)
+        if row is None:
             return
-        record.status, record.duration, record.size = outcome, seconds, size
-        record.preview = preview[:KEPT_PREVIEW]
-        record.traceback = traceback
-        shown = len(self.rows)
-        line = self._table.changed(record)  # a filter on the outcome may show or hide it now
-        if line is not None:
-            self.text_changed(line)
-            if len(self.rows) == shown:
-                self.refresh_lines(line)
-            else:
-                self.set_line_count(len(self.rows))
-                self.refresh()
+        row.status, row.duration, row.size = outcome, seconds, size
+        row.preview = preview[:KEPT_PREVIEW]
+        row.traceback = traceback
+        self._row_changed(row)
+        self._show_changes()
 
-    def _append(self, row: ToolCallRecord | TurnDivider) -> None:
-        line = self._table.append(row)
+    def subagent_started(self, task_id: str, name: str, *, parent: str | None = None, call_id: str = "") -> None:
+        """The subagent ``task_id`` began, started by the ``task`` call ``call_id`` of ``parent`` (None: the main
+        agent): its calls go under that call, unfolded while it runs."""
+        agent = self._agents.setdefault(task_id, Subagent(task_id, ""))
+        agent.name, agent.parent, agent.call_id = visible(name), parent, call_id
+        self._link(agent)
+        self._show_changes()
+
+    def subagent_finished(self, task_id: str, status: str) -> None:
+        """The subagent ended: its calls fold under its ``task`` call, unless the reader unfolded it."""
+        agent = self._agents.get(task_id)
+        if agent is None:
+            return
+        agent.status = status
+        if agent.row is not None:
+            if not agent.toggled:
+                self._table.set_folded(agent.row, True)
+            self._row_changed(agent.row)
+        self._show_changes()
+
+    def show_calls(
+        self,
+        calls: Sequence[CallRecord],
+        turns: Sequence[TurnRecord],
+        subagents: Mapping[str, SubagentRecord] | None = None,
+    ) -> None:
+        """Show exactly ``calls`` (a run state's, in the order they started) under the dividers of ``turns``, each
+        subagent's under its ``task`` call with the summary ``subagents`` gives. Rows that still hold are kept:
+        the cost is the rows that differ, plus a pass over ``calls`` comparing records (shared by the states a
+        seek moves between, so mostly the same objects)."""
+        subagents = subagents if subagents is not None else {}
+        kept_turns = _common(
+            self._dividers, turns, lambda row, turn: (row.turn, row.prompt) == (turn.turn, _prompt(turn.prompt))
+        )
+        kept_calls = _common(self._calls, calls, _same_call)
+        if kept_turns < len(self._dividers):  # a turn goes: so do the calls of it and of the turns after it
+            first_gone = self._dividers[kept_turns].turn
+            while kept_calls and self._calls[kept_calls - 1].turn >= first_gone:
+                kept_calls -= 1
+        for row in reversed(self._calls[kept_calls:]):
+            self._drop(row)
+        del self._calls[kept_calls:], self._sources[kept_calls:]
+        for divider in reversed(self._dividers[kept_turns:]):
+            self._table.remove_last(divider)
+        del self._dividers[kept_turns:]
+        for task_id in [task_id for task_id in self._agents if task_id not in subagents]:
+            agent = self._agents.pop(task_id)
+            if agent.row is not None:
+                agent.row.subagent, agent.row.folded = None, False
+                if not agent.row.children:
+                    agent.row.children = None
+                self._row_changed(agent.row)
+        for n in range(kept_calls):
+            if self._sources[n] is not calls[n]:
+                self._update(self._calls[n], calls[n])
+                self._sources[n] = calls[n]
+        later_turns = iter(turns[kept_turns:])
+        turn = next(later_turns, None)
+        for record in calls[kept_calls:]:
+            while turn is not None and turn.index < record.index:
+                self._add_turn(turn)
+                turn = next(later_turns, None)
+            if record.origin_task is not None and record.origin_task in subagents:
+                self._know(subagents[record.origin_task])
+            row = self._add_call(
+                record.call_id, record.tool, record.args, record.t, record.origin_task, _at(record.started_at)
+            )
+            row.turn = record.turn
+            self._sources.append(record)
+            self._update(row, record)
+        while turn is not None:
+            self._add_turn(turn)
+            turn = next(later_turns, None)
+        for record in subagents.values():
+            agent = self._know(record)
+            agent.status, agent.calls = record.status, record.calls
+            if agent.row is not None:
+                if not agent.toggled:
+                    self._table.set_folded(agent.row, record.status != "running")
+                self._row_changed(agent.row)
+        self._show_changes()
+
+    def _add_turn(self, turn: TurnRecord) -> None:
+        divider = TurnDivider(turn.turn, _prompt(turn.prompt), turn.started_at, children=[])
+        self._dividers.append(divider)
+        self._table.add(divider)
+
+    def _add_call(
+        self, call_id: str, tool: str, args: dict[str, object], t: float | None, task: str | None, clock: str
+    ) -> ToolCallRecord:
+        agent = self._agents.get(task) if task is not None else None
+        above: Row | None = agent.row if agent is not None and agent.row is not None else None
+        if above is None and self._dividers:
+            above = self._dividers[-1]
+        row = ToolCallRecord(call_id, visible(tool), args, key_argument(tool, args), clock, t, origin_task=task)
+        row.turn = self._dividers[-1].turn if self._dividers else 0
+        row.depth = above.depth + 1 if isinstance(above, ToolCallRecord) else 0
+        self._calls.append(row)
+        self._table.add(row, above)
+        if tool == "task":
+            self._tasks.setdefault((task, call_id), []).append(row)
+        if agent is not None:
+            agent.calls += 1
+            if agent.row is not None:
+                self._refresh_row(agent.row)
+        return row
+
+    def _know(self, record: SubagentRecord) -> Subagent:
+        """The log's subagent for ``record``, under its ``task`` call."""
+        agent = self._agents.get(record.task_id)
+        if agent is None:
+            agent = self._agents[record.task_id] = Subagent(
+                record.task_id, visible(record.name), record.parent, record.call_id
+            )
+        if agent.row is None:
+            self._link(agent)
+        return agent
+
+    def _link(self, agent: Subagent) -> None:
+        """Put ``agent`` under the ``task`` call that started it, if the log has it."""
+        rows = self._tasks.get((agent.parent, agent.call_id))
+        row = rows[-1] if rows else None
+        if row is None or agent.row is row:
+            return
+        if row.subagent is not None:  # the same call is not to start two: the later one is another turn's
+            return
+        agent.row, row.subagent = row, agent
+        if row.children is None:
+            row.children = []
+        self._row_changed(row)
+
+    def _update(self, row: ToolCallRecord, record: CallRecord) -> None:
+        """Bring a row in line with the run state's record of its call."""
+        row.status, row.duration, row.size = record.status, record.duration, record.size
+        row.tool, row.preview = visible(record.tool), record.preview[:KEPT_PREVIEW]
+        if row.status == "running":
+            self._live[(row.origin_task, row.call_id)] = row
+        else:
+            self._live.pop((row.origin_task, row.call_id), None)
+        self._row_changed(row)
+
+    def _drop(self, row: ToolCallRecord) -> None:
+        """Take away ``row``, the last call row still here."""
+        key = (row.origin_task, row.call_id)
+        if self._live.get(key) is row:
+            del self._live[key]
+        tasks = self._tasks.get(key)
+        if tasks and tasks[-1] is row:
+            tasks.pop()
+        if row.subagent is not None:
+            row.subagent.row = None
+        agent = self._agents.get(row.origin_task) if row.origin_task is not None else None
+        if agent is not None:
+            agent.calls -= 1
+        self._table.remove_last(row)
+
+    def _row_changed(self, row: Row) -> None:
+        line = self._table.changed(row)
         if line is not None:
-            self.set_line_count(len(self.rows))
-            self.refresh_lines(line, len(self.rows) - line)
+            self._moved(line, 0)
+
+    def _refresh_row(self, row: Row) -> None:
+        line = self._table.line_of(row)
+        if line is not None:
+            self.refresh_lines(line)
+
+    def _moved(self, line: int, count: int) -> None:
+        """Rows shown were inserted (``count`` > 0), removed (< 0) or changed (0) at ``line``: the cursor stays on
+        its row (on the row above, if its row went)."""
+        self._changed_from = line if self._changed_from is None else min(self._changed_from, line)
+        cursor = self.cursor
+        if cursor < 0 or line > cursor or count == 0:
+            return
+        if count > 0 or cursor >= line - count:
+            cursor += count
+        else:
+            cursor = max(line - 1, 0)
+        self.set_reactive(ToolCallLog.cursor, cursor)
+
+    def _show_changes(self) -> None:
+        """Show what changed since the last call: the lines from the first that moved or changed."""
+        line, self._changed_from = self._changed_from, None
+        if line is None:
+            return
+        rows, before = len(self.rows), self._line_total
+        self.text_changed(line)
+        if before != rows:
+            self.set_line_count(rows)
+        if self.cursor >= rows:
+            self.set_reactive(ToolCallLog.cursor, -1)
+        self.refresh_lines(line, max(rows, before) - line)
 
     def wants_follow(self) -> bool:
         return self.cursor < 0 and super().wants_follow()
+
+    # Folding ------------------------------------------------------------------------------
+
+    def action_toggle_fold(self) -> None:
+        row = self._cursor_row_object()
+        if isinstance(row, ToolCallRecord) and row.children is not None:
+            self._fold(row, not row.folded)
+
+    def _fold(self, row: ToolCallRecord, folded: bool) -> None:
+        if row.subagent is not None:
+            row.subagent.toggled = True
+        if self.cursor < 0:  # following the end: the cursor stays on the row it is on
+            self.set_reactive(ToolCallLog.cursor, self._cursor_row())
+        self._table.set_folded(row, folded)
+        self._refresh_row(row)
+        self._show_changes()
+        if self.cursor == len(self.rows) - 1:
+            self.set_reactive(ToolCallLog.cursor, -1)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":
+            return self._table.filter is not None
+        if action == "toggle_fold":  # otherwise the key goes on to the screen (replay's play/pause)
+            row = self._cursor_row_object()
+            return self._table.filter is None and isinstance(row, ToolCallRecord) and row.children is not None
+        return super().check_action(action, parameters)
 
     # Search and filter --------------------------------------------------------------------
 
@@ -194,11 +486,6 @@ class ToolCallLog(LineView, can_focus=True):
     def action_clear_filter(self) -> None:
         self._set_filter(None)
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "clear_filter":
-            return self._table.filter is not None
-        return super().check_action(action, parameters)
-
     def on_search_bar_submitted(self, event: SearchBar.Submitted) -> None:
         if event.purpose != "filter" or self._bar is None:
             return
@@ -215,6 +502,7 @@ class ToolCallLog(LineView, can_focus=True):
         """Show what ``call_filter`` keeps, the row under the cursor staying under it if it is kept."""
         row = self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
         self._table.set_filter(call_filter)
+        self._changed_from = None
         self.text_changed(0)
         self.set_line_count(len(self.rows))
         line = self._table.line_of(row) if row is not None else None
@@ -242,36 +530,40 @@ class ToolCallLog(LineView, can_focus=True):
 
     # Drawing ----------------------------------------------------------------------------
 
-    def _tick(self) -> None:
-        top = self.scroll_offset.y
-        for line in range(top, min(top + self.size.height, len(self.rows))):
-            row = self.rows[line]
-            if isinstance(row, ToolCallRecord) and row.status == "running":
-                self.refresh_lines(line)
-
     def line_key(self, index: int) -> object | None:
         if index >= len(self.rows):
             return None
         row = self.rows[index]
         if isinstance(row, TurnDivider):
             return row
-        # A running call's elapsed time changes every tick: it is never the same line twice.
-        live = time.monotonic() if row.status == "running" else row.duration
-        return (row.status, live, self._has_cursor(index))
+        agent = row.subagent
+        summary = (agent.status, agent.calls, agent.name, row.folded) if agent is not None else row.children is None
+        return (row, row.status, self._seconds(row), self._has_cursor(index), summary)
 
     def paint_line(self, index: int) -> Strip:
         row = self.rows[index]
         if isinstance(row, TurnDivider):
             return Strip(_divider(row, self._paint_width))
-        strip = Strip(_call(row, self._paint_width))
+        strip = Strip(_call(row, self._paint_width, self._seconds(row)))
         if self._has_cursor(index):
             strip = strip.apply_style(self.get_component_rich_style("tool-call-log--cursor", partial=True))
         return strip
+
+    def _seconds(self, row: ToolCallRecord) -> float | None:
+        if row.duration is not None or row.status != "running":
+            return row.duration
+        if self._now_t is None or row.t is None:
+            return None
+        return max(self._now_t - row.t, 0.0)
 
     # Cursor -----------------------------------------------------------------------------
 
     def _cursor_row(self) -> int:
         return len(self.rows) - 1 if self.cursor < 0 else self.cursor
+
+    def _cursor_row_object(self) -> Row | None:
+        rows = self.rows
+        return rows[self._cursor_row()] if rows else None
 
     def _has_cursor(self, index: int) -> bool:
         return index == self._cursor_row() and (self.has_focus or self.cursor >= 0)
@@ -285,19 +577,22 @@ class ToolCallLog(LineView, can_focus=True):
             self._move_to(row % len(self.rows))
 
     def _move_to(self, row: int) -> None:
+        before = self._cursor_row()
         self.cursor = -1 if row == len(self.rows) - 1 else row
         top, height = self.scroll_offset.y, self.size.height
         if row < top:
             self.scroll_to(y=row, animate=False, immediate=True)
         elif row >= top + height:
             self.scroll_to(y=row - height + 1, animate=False, immediate=True)
-        self.refresh()
+        else:  # the view stays: only the two rows the cursor left and reached change
+            self.refresh_lines(before)
+            self.refresh_lines(row)
+        self.refresh_bindings()
 
     def action_open(self) -> None:
-        if self.rows:
-            row = self.rows[self._cursor_row()]
-            if isinstance(row, ToolCallRecord):
-                self.post_message(self.Selected(row))
+        row = self._cursor_row_object()
+        if isinstance(row, ToolCallRecord):
+            self.post_message(self.Selected(row))
 
     def on_focus(self) -> None:
         self.refresh()
@@ -309,39 +604,94 @@ class ToolCallLog(LineView, can_focus=True):
         offset = event.get_content_offset(self)  # ``event.y`` counts the border too
         if offset is None:
             return
-        row = self.scroll_offset.y + offset.y
-        if 0 <= row < len(self.rows):
-            self._move_to(row)
-            self.action_open()
+        line = self.scroll_offset.y + offset.y
+        if not 0 <= line < len(self.rows):
+            return
+        row = self.rows[line]
+        self._move_to(line)
+        if isinstance(row, ToolCallRecord) and row.children is not None:
+            glyph = _indent(self._paint_width) + 2 * row.depth + self.scroll_offset.x
+            if glyph <= offset.x < glyph + 2:  # the fold mark
+                self._fold(row, not row.folded)
+                return
+        self.action_open()
 
 
-def _row_text(row: ToolCallRecord | TurnDivider) -> str:
-    """A row as search and the filter's words read it: what it shows, but the changing duration."""
+def _common(have: Sequence[RowT], want: Sequence[T], same: Callable[[RowT, T], bool]) -> int:
+    """How many of the first rows of ``have`` match the first of ``want``."""
+    count = min(len(have), len(want))
+    for n in range(count):
+        if not same(have[n], want[n]):
+            return n
+    return count
+
+
+def _same_call(row: ToolCallRecord, record: CallRecord) -> bool:
+    return row.call_id == record.call_id and row.origin_task == record.origin_task and row.turn == record.turn
+
+
+def _prompt(prompt: str) -> str:
+    return visible(" ".join(prompt[:500].split()))
+
+
+def _at(started_at: float | None) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(started_at)) if started_at is not None else ""
+
+
+def _clock(dividers: list[TurnDivider], t: float | None) -> str:
+    """The wall-clock time ``t`` seconds into the last turn; the clock now when ``t`` is not given."""
+    if t is None:
+        return time.strftime("%H:%M:%S")
+    started_at = dividers[-1].started_at if dividers else None
+    return _at(started_at + t) if started_at is not None else ""
+
+
+def _row_text(row: Row) -> str:
+    """A row as search and the filter's words read it: what it shows, but the changing duration and counts."""
     if isinstance(row, TurnDivider):
         return f"turn {row.turn}: {row.prompt}"
-    return f"{row.clock} {row.tool} {row.key} {row.status}"
+    agent = row.subagent
+    who = f" {agent.name} {agent.status}" if agent is not None else ""
+    return f"{row.clock} {row.tool}{who} {row.key} {row.status}"
 
 
-def _call(record: ToolCallRecord, width: int) -> list[Segment]:
-    """``time icon tool key-argument status duration``; small panes drop the time, then the status word."""
+def _indent(width: int) -> int:
+    """Cells before a row's nesting: the clock's, when the pane is wide enough to show it."""
+    return 9 if width >= 70 else 0
+
+
+def _call(record: ToolCallRecord, width: int, seconds: float | None) -> list[Segment]:
+    """``time [fold] icon tool key-argument status duration``, indented by depth; small panes drop the time, then the
+    status word. A ``task`` call holding a subagent's calls says who it is, how it does, and how many calls it made."""
     icon, mark_style, status_style = ICONS.get(record.status, ICONS["interrupted"])
-    seconds = record.duration if record.duration is not None else time.monotonic() - record.started
     # The outcome's own word, as the detail, the headless lines and the events say it. Narrow: the icon says it.
     word = f" {record.status:>9}" if width >= 50 else ""
-    right = f"{word} {duration(seconds):>8}"
-    clock = f"{record.clock} " if width >= 70 else ""
-    # The tool name takes at most half of what is left: on a small pane the argument says as much.
+    right = f"{word} {duration(seconds) if seconds is not None else '':>8}"
+    clock = f"{record.clock:<8} " if _indent(width) else ""
+    fold = FOLDS[record.folded] if record.children is not None else ""
+    lead = " " * (2 * record.depth) + fold
+    # The tool name takes at most half of what is left: on a small pane the argument says as much. A nested row's
+    # indent comes out of its name's room, so that the arguments line up.
     tool_width = max(min(22, (width - len(clock) - 2 - len(right)) // 2), 6)
-    tool = record.tool if len(record.tool) <= tool_width else record.tool[: tool_width - 1] + "…"
-    room = max(width - len(clock) - 2 - tool_width - 1 - len(right), 0)
+    name_room = max(tool_width - len(lead), 4)
+    tool = record.tool if len(record.tool) <= name_room else record.tool[: name_room - 1] + "…"
+    room = max(width - len(clock) - max(len(lead) + len(tool), tool_width) - 3 - len(right), 0)
+    segments = [Segment(clock, DIM), Segment(lead, DIM), Segment(f"{icon} ", mark_style)]
+    segments.append(Segment(f"{tool:<{max(tool_width - len(lead), len(tool))}} ", BOLD))
+    agent = record.subagent
+    if agent is not None:
+        agent_icon, agent_style, _ = ICONS.get(agent.status, ICONS["interrupted"])
+        who = f"{agent.name} {agent_icon} {agent.calls} {plural(agent.calls, 'call')}"
+        who = who if cell_len(who) < room else who[: max(room - 2, 0)] + "…"
+        segments.append(Segment(who, agent_style if agent.status != "completed" else SUBAGENT))
+        room = max(room - cell_len(who), 0)
+        if room > 3:
+            segments.append(Segment(" · ", DIM))
+            room -= 3
     key = record.key if cell_len(record.key) <= room else record.key[: max(room - 1, 0)] + "…"
-    return [
-        Segment(clock, DIM),
-        Segment(f"{icon} ", mark_style),
-        Segment(f"{tool:<{tool_width}} ", BOLD),
-        Segment(key + " " * max(room - cell_len(key), 0), PLAIN),
-        Segment(right, status_style),
-    ]
+    segments.append(Segment(key + " " * max(room - cell_len(key), 0), PLAIN))
+    segments.append(Segment(right, status_style))
+    return segments
 
 
 def _divider(divider: TurnDivider, width: int) -> list[Segment]:

@@ -1,0 +1,162 @@
+"""`deep-tui replay`: the dashboard on a recording, every pane as it was at the cursor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from deep_tui import cli
+from deep_tui.app import DeepTUI
+from deep_tui.blobs import BlobStore
+from deep_tui.screens.file_viewer import FileViewer
+from deep_tui.screens.replay import ReplayScreen
+from deep_tui.source import RecordingSource
+from deep_tui.widgets import FileTree, OutputView, StatusBar, TodoList, ToolCallLog, UsageBar
+from deep_tui.widgets.timeline_bar import TimelineBar
+from tests.event_streams import CORE_VERSIONS, sample_session
+from tests.test_app import SIZE, shown, until
+
+MIDDLE = 12
+"""After the first write of /src/core.py (its first version) and the todo "write tests" set in progress."""
+
+
+def saved(directory: Path, events: int | None = None) -> Path:
+    """A saved session of the sample run (its first ``events`` events, as if cut off there), with its blobs."""
+    directory.mkdir(parents=True)
+    kept = sample_session()[:events]
+    (directory / "events.jsonl").write_text("".join(e.model_dump_json() + "\n" for e in kept))
+    store = BlobStore(directory / "blobs")
+    for data in CORE_VERSIONS:
+        store.put(data)
+    store.write_pending()
+    return directory
+
+
+def replay(directory: Path) -> DeepTUI:
+    return DeepTUI(RecordingSource.open(directory))
+
+
+async def opened(pilot: Pilot) -> ReplayScreen:
+    app = pilot.app
+    assert isinstance(app, DeepTUI)
+    await until(pilot, lambda: app.source is not None and app.dashboard.state is not None)
+    await until(pilot, lambda: bool(app.query("#files")))
+    screen = app.dashboard
+    assert isinstance(screen, ReplayScreen)
+    return screen
+
+
+async def open_file(pilot: Pilot, path: str) -> str:
+    tree = pilot.app.query_one(FileTree)
+    tree.focus()
+    tree.move_cursor(tree._by_path[path])
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(pilot.app.screen, FileViewer))
+    content = shown(pilot.app.screen.query_one("#viewer-content"))
+    await pilot.press("escape")
+    return content
+
+
+async def test_seeking_to_the_start_the_middle_and_the_end_shows_each_pane_as_it_was(tmp_path):
+    app = replay(saved(tmp_path / "s1"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(pilot)
+        # The start: nothing has happened yet.
+        assert screen.position == 0 and screen.status == "idle"
+        assert shown(app.query_one(OutputView)).strip() == ""
+        assert app.query_one(FileTree).paths == [] and app.query_one(ToolCallLog).records == []
+        assert not app.query("#prompt")  # read-only: no prompt
+        assert "replay · s1" in shown(app.query_one(StatusBar))
+
+        # The middle: a todo in progress, the file at its first version, the turn running at its own time.
+        screen.seek(MIDDLE)
+        await pilot.pause()
+        assert screen.status == "running" and screen.step == 3 and screen.elapsed == sample_session()[MIDDLE - 1].t
+        todos = shown(app.query_one(TodoList))
+        assert "✔ plan the module" in todos and "▶" in todos and "write tests" in todos
+        assert app.query_one(FileTree).paths == ["/src/core.py"]
+        assert [(r.call_id, r.status) for r in app.query_one(ToolCallLog).records] == [("c1", "success")]
+        assert "def core():\n    pass" in await open_file(pilot, "/src/core.py")
+        bar = app.query_one(TimelineBar)
+        assert bar.position == MIDDLE and bar.length == len(sample_session())
+
+        # The end: both turns, the file at its last version, the second turn cancelled.
+        screen.seek(len(sample_session()))
+        await pilot.pause()
+        assert screen.status == "cancelled" and screen.turns == 2
+        assert [r.call_id for r in app.query_one(ToolCallLog).records] == ["c1", "c2", "c3", "c4"]
+        output = shown(app.query_one(OutputView))
+        assert "Done: core written." in output and "■ cancelled after 3.0 s" in output
+        assert "return 2" in await open_file(pilot, "/src/core.py")
+        assert "3 requests" in shown(app.query_one(UsageBar))
+
+        # Back to the middle: the same panes as going forward.
+        screen.seek(MIDDLE)
+        await pilot.pause()
+        assert [r.call_id for r in app.query_one(ToolCallLog).records] == ["c1"]
+        assert "Done: core written." not in shown(app.query_one(OutputView))
+        assert "def core():\n    pass" in await open_file(pilot, "/src/core.py")
+
+
+async def test_the_keys_move_through_the_recording(tmp_path):
+    events = sample_session()
+    app = replay(saved(tmp_path / "s1"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(pilot)
+        await pilot.press("right", "right", "right")
+        assert screen.position == 3
+        await pilot.press("left")
+        assert screen.position == 2
+        await pilot.press("right_square_bracket")  # the next turn's first state
+        assert screen.position == 28 and screen.turns == 2
+        await pilot.press("left_square_bracket")  # at a turn's start: the start of the one before
+        assert screen.position == 1 and screen.turns == 1
+        await pilot.press("left_square_bracket")
+        assert screen.position == 0
+        await pilot.press("end")
+        assert screen.position == len(events) and screen.status == "cancelled"
+        await pilot.press("home")
+        assert screen.position == 0 and screen.status == "idle"
+        for _ in range(4):  # 1×, 2×, 5×, 20×, max
+            await pilot.press("plus")
+        assert app.query_one(TimelineBar).speed == "max"
+        await pilot.press("space")
+        await until(pilot, lambda: screen.position == len(events))
+        assert not screen.playback.playing and screen.status == "cancelled"
+        await pilot.press("minus")
+        assert app.query_one(TimelineBar).speed == "20×"
+
+
+async def test_a_click_on_the_timeline_seeks(tmp_path):
+    events = sample_session()
+    app = replay(saved(tmp_path / "s1"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(pilot)
+        bar = app.query_one(TimelineBar)
+        before, cells, _ = bar._layout(bar.content_size.width)
+        start = sum(part.cell_len for part in before)
+        await pilot.click(TimelineBar, offset=(bar.styles.padding.left + start + cells - 1, 0))
+        assert screen.position == len(events)
+        await pilot.click(TimelineBar, offset=(bar.styles.padding.left + start + (cells - 1) // 2, 0))
+        assert abs(screen.position - len(events) // 2) <= 1
+        assert screen.status == "running"
+
+
+async def test_a_recording_cut_off_replays_to_its_last_event_and_says_so(tmp_path):
+    app = replay(saved(tmp_path / "cut", events=20))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(pilot)
+        await pilot.press("end")
+        assert screen.position == 20 and screen.status == "running"
+        assert "without the turn's run_finished: the run was cut off" in shown(app.query_one(TimelineBar))
+        await pilot.press("home")
+        assert "cut off" not in shown(app.query_one(TimelineBar))
+
+
+def test_a_file_that_is_not_a_recording_is_one_line_and_exit_code_2(tmp_path, capsys):
+    not_one = tmp_path / "notes.txt"
+    not_one.write_text("hello\n")
+    assert cli.main(["replay", str(not_one)]) == 2
+    assert capsys.readouterr().err.strip().count("\n") == 0
+    assert cli.main(["replay", str(tmp_path / "missing")]) == 2
