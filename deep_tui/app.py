@@ -131,8 +131,12 @@ class DeepTUI(App[None]):
         )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """A recording takes no prompts and no follow-ups."""
-        return not (action == "follow_up" and not self.dashboard.accepts_prompts) or None
+        """A recording takes no prompts and no follow-ups, and has no run to cancel."""
+        if self.dashboard.accepts_prompts or action not in ("follow_up", "escape"):
+            return True
+        if action == "escape" and (self.dashboard.drilled is not None or self.screen.query("HelpPanel")):
+            return True
+        return None
 
     @property
     def dashboard(self) -> DashboardScreen:

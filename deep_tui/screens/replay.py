@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 FRAME = 1 / 12
 """Seconds between two frames of playback."""
 
+SPEED, EVENT, TURN, ENDS = (Binding.Group(name, compact=True) for name in ("Speed", "Event", "Turn", "Start/end"))
+
 STEP_ALONE = 50
 """A move forward by at most this many events is folded on the shown state; a longer one is a seek."""
 
@@ -40,14 +42,14 @@ class ReplayScreen(DashboardScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "play", "Play/pause", priority=True),
-        Binding("plus,equals_sign", "speed(1)", "Faster", key_display="+", priority=True),
-        Binding("minus", "speed(-1)", "Slower", key_display="-", priority=True),
-        Binding("left", "step(-1)", "Back", key_display="←", priority=True),
-        Binding("right", "step(1)", "On", key_display="→", priority=True),
-        Binding("left_square_bracket", "turn(-1)", "Turn back", key_display="[", priority=True),
-        Binding("right_square_bracket", "turn(1)", "Next turn", key_display="]", priority=True),
-        Binding("home", "seek_end(False)", "Start", priority=True),
-        Binding("end", "seek_end(True)", "End", priority=True),
+        Binding("plus,equals_sign", "speed(1)", "Faster", key_display="+", priority=True, group=SPEED),
+        Binding("minus", "speed(-1)", "Slower", key_display="-", priority=True, group=SPEED),
+        Binding("left", "step(-1)", "Back", key_display="←", priority=True, group=EVENT),
+        Binding("right", "step(1)", "On", key_display="→", priority=True, group=EVENT),
+        Binding("left_square_bracket", "turn(-1)", "Turn back", key_display="[", priority=True, group=TURN),
+        Binding("right_square_bracket", "turn(1)", "Next turn", key_display="]", priority=True, group=TURN),
+        Binding("home", "seek_end(False)", "Start", key_display="Home", priority=True, group=ENDS),
+        Binding("end", "seek_end(True)", "End", key_display="End", priority=True, group=ENDS),
     ]
 
     def __init__(self, label: str, *, side_column: bool = True, play: bool = False) -> None:
