@@ -70,7 +70,9 @@ async def test_the_demo_fills_every_pane_and_takes_a_second_prompt():
             "/tests/test_core.py",
         ]
         records = app.query_one(ToolCallLog).records
-        assert len(records) == 15 and all(r.status == "success" for r in records)  # the main agent's own calls
+        assert all(r.status == "success" for r in records)
+        assert len([r for r in records if r.origin_task is None]) == 15  # the main agent's own calls
+        assert [r.tool for r in records if r.origin_task is not None] == ["write_file"]  # the tester's, nested
         assert {"write_todos", "write_file", "read_file", "hashline_edit"} <= {r.tool for r in records}
         output = shown(app.query_one(OutputView))
         assert "> build a word counter" in output and "Done: Word Counter" in output
