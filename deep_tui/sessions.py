@@ -9,7 +9,8 @@ data directory, ``~/.local/share/deep-tui``):
 - ``files/``: the workspace, byte for byte, and ``workspace.json``, every file
   as text or base64 (which also holds names too long for this disk);
 - ``blobs/<sha256>``: every version of every file the agent wrote, named as
-  ``files_changed`` events name them (``deep_tui.blobs``);
+  ``files_changed`` events name them (``deep_tui.blobs``), handed over by the workspace as
+  it reports them, so they are kept however late the events are recorded;
 - ``todos.json`` and ``messages.json`` (pydantic-ai's message history);
 - ``session.json``: which agent, how many turns, when, and the always-rules of its approvals.
 
@@ -40,11 +41,11 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from deep_tui.blobs import BlobStore
-from deep_tui.events import Event, FilesChanged, json_safe
+from deep_tui.events import Event, json_safe
 from deep_tui.redact import json_forms, redact, secrets
 from deep_tui.runner import Session, Snapshot
 
@@ -120,6 +121,7 @@ class SessionRecorder:
         )
         os.fchmod(self._events, PRIVATE_FILE)
         self.blobs = BlobStore(self.path / "blobs")
+        self._stop_keeping = session.files.keep_versions(self._keep_versions)
 
     def record(self, event: Event) -> None:
         """Append ``event`` to events.jsonl, here and now; never raises.
@@ -142,21 +144,16 @@ class SessionRecorder:
             if not self._events_failing:  # once per outage, not once per delta
                 self._events_failing = True
                 self._failed(f"events are not being saved: {_reason(exc)}")
-        if isinstance(event, FilesChanged):
-            try:
-                self._keep_versions(event)
-            except Exception as exc:
-                self._failed(f"file versions are not being saved: {_reason(exc)}")
 
-    def _keep_versions(self, event: FilesChanged) -> None:
-        """Hand the bytes of the versions ``event`` names to the writer thread (they are the workspace's last
-        drained changes: ``record`` is called as each event is made)."""
-        drained = getattr(self.session.files, "drained", {})
-        versions = [change.version for change in event.changes if change.version in drained]
-        for version in versions:
-            self.blobs.add(version, drained[version])
-        if versions:
+    def _keep_versions(self, versions: Mapping[str, bytes]) -> None:
+        """Hand the versions a step reported to the writer thread, before the ``files_changed`` naming them
+        is made; never raises (it runs inside the agent's step)."""
+        try:
+            for version, data in versions.items():
+                self.blobs.add(version, data)
             _WRITER.submit(self.blobs.write_pending)
+        except Exception as exc:
+            self._failed(f"file versions are not being saved: {_reason(exc)}")
 
     def save(self) -> None:
         """Write the workspace, todos and history as they are now (on the writer thread)."""
@@ -167,6 +164,7 @@ class SessionRecorder:
 
         The last snapshot is taken in the calling thread: call it once the session has stopped running.
         """
+        self._stop_keeping()
         if not self._save().wait(timeout):
             self._failed(f"the last save did not finish within {timeout:g} s")
         with self._events_lock:

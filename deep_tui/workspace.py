@@ -6,6 +6,10 @@ happens, so reporting a step's changes costs O(paths changed), never O(files in
 the workspace). It also keeps each file's content before its last change, which
 is what the file viewer diffs against, and names each new version by the SHA-256
 of its bytes (hashed once, when the change is reported: O(size of the change)).
+
+Each version is handed, as it is reported, to whoever keeps versions (a session's
+recorder, through ``keep_versions``): before any event names it, so a consumer of the
+events that lags behind the run, or reads them later, still finds every version kept.
 """
 
 from __future__ import annotations
@@ -13,12 +17,16 @@ from __future__ import annotations
 import difflib
 import hashlib
 import posixpath
+from collections.abc import Callable, Mapping
 
 from pydantic_ai.workspaces import WorkspaceRef
 from pydantic_ai_backends import StateBackend
 from pydantic_ai_backends.workspaces import StateWorkspaceBackend
 
 from deep_tui.events import FileChange, FileChangeKind
+
+VersionKeeper = Callable[[Mapping[str, bytes]], None]
+"""Takes the versions one ``drain_changes`` reports, bytes by SHA-256; must not raise."""
 
 DIFF_LIMIT = 200_000
 """Bytes above which a change is not diffed to count lines (the viewer still can)."""
@@ -38,9 +46,7 @@ class TrackedStateBackend(StateBackend):
         self._before_step: dict[str, bytes | None] = {}
         self.previous: dict[str, bytes] = {}
         """Each file's content before its last change (absent for new files)."""
-        self.drained: dict[str, bytes] = {}
-        """The bytes of each version the last ``drain_changes`` reported, by version: what a recorder keeps.
-        Replaced at each drain, so it holds one step's changes at most."""
+        self._keepers: list[VersionKeeper] = []
 
     def write_bytes(self, path: str, data: bytes) -> None:
         path = normal_path(path)
@@ -77,24 +83,37 @@ class TrackedStateBackend(StateBackend):
         else:
             self._pending[path] = kind
 
+    def keep_versions(self, keeper: VersionKeeper) -> Callable[[], None]:
+        """Hand ``keeper`` the versions each ``drain_changes`` reports from now on; returns what stops it."""
+        self._keepers.append(keeper)
+
+        def stop() -> None:
+            if keeper in self._keepers:
+                self._keepers.remove(keeper)
+
+        return stop
+
     def drain_changes(self) -> list[FileChange]:
         """The changes since the last call, one per path, in the order first touched."""
-        self.drained = {}
         if not self._before_step:
             return []
         changes = []
+        versions: dict[str, bytes] = {}
         for path, kind in self._pending.items():
             before = self._before_step[path] or b""
             after = b"" if kind == "deleted" else self.read_bytes(path)
             added, removed = count_changed_lines(before, after)
             version = None if kind == "deleted" else hashlib.sha256(after).hexdigest()
             if version is not None:
-                self.drained[version] = after
+                versions[version] = after
             changes.append(
                 FileChange(path=path, change=kind, size=len(after), added=added, removed=removed, version=version)
             )
         self._pending.clear()
         self._before_step.clear()
+        if versions:
+            for keeper in list(self._keepers):
+                keeper(versions)
         return changes
 
     def workspace(self, session_id: str) -> StateWorkspaceBackend:

@@ -109,3 +109,25 @@ async def test_the_recorder_keeps_every_version_a_run_writes(tmp_path):
     assert changes == [(call, hashlib.sha256(c.encode()).hexdigest()) for call, c in zip(calls, contents, strict=True)]
     assert sorted(p.read_text() for p in (saved / "blobs").iterdir()) == sorted(contents)
     assert (saved / "files" / "notes.md").read_text() == contents[-1]
+
+
+async def test_a_recorder_that_lags_behind_the_run_still_finds_every_version(tmp_path):
+    """The events of a whole turn reach the recorder only after it ended: every drain of the workspace has
+    happened by then, and each version its events name is still in the store."""
+    contents = ["one\n", "one\ntwo\n", "one\ntwo\nthree\n"]
+    session = deep_session(
+        *[[("tool", "write_file", {"path": "/notes.md", "content": c})] for c in contents],
+        ["written three times"],
+    )
+    recorder = SessionRecorder(session, root=tmp_path)
+    events: list[Event] = []
+    await session.run("write notes", events.append)
+    for event in events:
+        recorder.record(event)
+    saved = recorder.close()
+    named = [change.version for e in events if e.type == "files_changed" for change in e.changes]
+    assert named == [hashlib.sha256(c.encode()).hexdigest() for c in contents]
+    assert {version: recorder.blobs.get(version) for version in named} == {
+        hashlib.sha256(c.encode()).hexdigest(): c.encode() for c in contents
+    }
+    assert sorted(p.name for p in (saved / "blobs").iterdir()) == sorted(named)

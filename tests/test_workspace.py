@@ -46,18 +46,24 @@ def test_previous_content_is_kept_for_the_viewer_diff():
     assert files.previous["/a.txt"] == b"old"
 
 
-def test_each_change_names_its_version_and_keeps_its_bytes_until_the_next_step():
+def test_each_change_names_its_version_and_hands_its_bytes_to_whoever_keeps_versions():
     files = TrackedStateBackend()
+    kept: list[dict[str, bytes]] = []
+    stop = files.keep_versions(lambda versions: kept.append(dict(versions)))
     files.write_bytes("/a.txt", b"draft")
     files.write_bytes("/a.txt", b"final")
     files.write_bytes("/b.txt", b"b")
     a, b = files.drain_changes()
     assert a.version == hashlib.sha256(b"final").hexdigest() and b.version == hashlib.sha256(b"b").hexdigest()
-    assert files.drained == {a.version: b"final", b.version: b"b"}
+    assert kept == [{a.version: b"final", b.version: b"b"}]
     files.remove("/a.txt")
     (deleted,) = files.drain_changes()
     assert deleted.change == "deleted" and deleted.version is None
-    assert files.drained == {}
+    assert len(kept) == 1
+    stop()
+    files.write_bytes("/c.txt", b"c")
+    files.drain_changes()
+    assert len(kept) == 1
 
 
 def test_line_counts():

@@ -1,10 +1,9 @@
-"""A file of the agent's workspace: its content, syntax-highlighted, and what its last change did."""
+"""A file of the agent's workspace: its content, syntax-highlighted, what its last change did, and its history."""
 
 from __future__ import annotations
 
-import difflib
-import posixpath
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.syntax import Syntax
 from rich.text import Text
@@ -15,22 +14,16 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from deep_tui.format import size
+from deep_tui.screens.file_history import FileHistory, Reader
+from deep_tui.screens.file_text import content_view, diff_view
 from deep_tui.terminal_text import visible
 
-VIEW_LIMIT = 256 * 1024
-"""Bytes of a file shown; the rest is one keystroke away in a real editor, not here."""
-
-
-def _text(data: bytes) -> str | None:
-    """The start of a file as a terminal may show it, or None for binary content."""
-    try:
-        return visible(data[:VIEW_LIMIT].decode("utf-8"))
-    except UnicodeDecodeError:
-        return None
+if TYPE_CHECKING:
+    from deep_tui.state import FileRecord
 
 
 class FileViewer(ModalScreen[None]):
-    """Content and last-change tabs for one file; Escape closes it."""
+    """Content and last-change tabs for one file; ``h`` opens its history when it has one; Escape closes it."""
 
     AUTO_FOCUS = "VerticalScroll"  # arrows and PgUp/PgDn scroll the content at once
 
@@ -38,55 +31,58 @@ class FileViewer(ModalScreen[None]):
         Binding("escape,q", "dismiss", "Close"),
         Binding("c", "show_tab('content')", "Content"),
         Binding("d", "show_tab('diff')", "Last change"),
+        Binding("h", "history", "History", tooltip="Every version of the file: open any, diff any two"),
     ]
 
-    def __init__(self, path: str, content: bytes, previous: bytes | None) -> None:
+    def __init__(
+        self,
+        path: str,
+        content: bytes,
+        previous: bytes | None,
+        *,
+        record: FileRecord | None = None,
+        read: Reader | None = None,
+        calls: Mapping[str, str] | None = None,
+    ) -> None:
+        """``record`` and ``read`` (a source's ``file``) give the file's history; ``calls`` names each call's tool."""
         super().__init__()
         self.path = path
         self.content = content
         self.previous = previous
+        self.record = record
+        self.read = read
+        self.calls = calls
 
     def compose(self) -> ComposeResult:
         with Vertical(id="viewer"):
             yield Static(self._title(), id="viewer-title")
             with TabbedContent(initial="content"):
                 with TabPane("Content", id="content"), VerticalScroll():
-                    yield Static(self._content(), id="viewer-content")
+                    yield Static(content_view(self.path, self.content), id="viewer-content")
                 with TabPane("Last change", id="diff"), VerticalScroll():
                     yield Static(self._diff(), id="viewer-diff")
         yield Footer()
 
     def _title(self) -> Text:
         state = "new file" if self.previous is None else "changed"
-        return Text.assemble((visible(self.path), "bold"), f"  {size(len(self.content))} · {state}")
-
-    def _content(self) -> Syntax | Text:
-        text = _text(self.content)
-        if text is None:
-            return Text(f"Binary file, {size(len(self.content))}: not shown.", style="dim")
-        lexer = Syntax.guess_lexer(posixpath.basename(self.path), text)
-        syntax = Syntax(text, lexer, line_numbers=True, word_wrap=False, theme="ansi_dark")
-        if len(self.content) > VIEW_LIMIT:
-            return Text.assemble(syntax.highlight(text), (f"\n… first {size(VIEW_LIMIT)} shown", "dim"))
-        return syntax
+        versions = len(self.record.versions) if self.record is not None else 0
+        kept = f" · {versions} versions" if versions > 1 else ""
+        return Text.assemble((visible(self.path), "bold"), f"  {size(len(self.content))} · {state}{kept}")
 
     def _diff(self) -> Syntax | Text:
-        before = b"" if self.previous is None else self.previous
-        old, new = _text(before), _text(self.content)
-        if old is None or new is None:
-            return Text("Binary content: no line diff.", style="dim")
-        lines = list(
-            difflib.unified_diff(
-                old.splitlines(),
-                new.splitlines(),
-                fromfile=f"a{visible(self.path)}" if self.previous is not None else "/dev/null",
-                tofile=f"b{visible(self.path)}",
-                lineterm="",
-            )
+        path = visible(self.path)
+        return diff_view(
+            self.previous, self.content, f"a{path}", f"b{path}", same="The last write left the content unchanged."
         )
-        if not lines:
-            return Text("The last write left the content unchanged.", style="dim")
-        return Syntax("\n".join(lines), "diff", theme="ansi_dark", word_wrap=False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "history":
+            return self.record is not None and self.read is not None
+        return True
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+
+    def action_history(self) -> None:
+        if self.record is not None and self.read is not None:
+            self.app.push_screen(FileHistory(self.record, self.read, self.calls))
