@@ -9,6 +9,7 @@ from textual.pilot import Pilot
 from deep_tui import cli
 from deep_tui.app import DeepTUI
 from deep_tui.blobs import BlobStore
+from deep_tui.screens.file_history import FileHistory
 from deep_tui.screens.file_viewer import FileViewer
 from deep_tui.screens.replay import ReplayScreen
 from deep_tui.source import RecordingSource
@@ -16,6 +17,7 @@ from deep_tui.widgets import FileTree, OutputView, StatusBar, TodoList, ToolCall
 from deep_tui.widgets.timeline_bar import TimelineBar
 from tests.event_streams import CORE_VERSIONS, sample_session
 from tests.test_app import SIZE, shown, until
+from tests.test_file_history import rows, view
 
 MIDDLE = 12
 """After the first write of /src/core.py (its first version) and the todo "write tests" set in progress."""
@@ -162,3 +164,26 @@ def test_a_file_that_is_not_a_recording_is_one_line_and_exit_code_2(tmp_path, ca
     assert cli.main(["replay", str(not_one)]) == 2
     assert capsys.readouterr().err.strip().count("\n") == 0
     assert cli.main(["replay", str(tmp_path / "missing")]) == 2
+
+
+async def test_the_file_history_of_a_replay_diffs_two_of_three_versions(tmp_path):
+    app = replay(saved(tmp_path / "s1"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(pilot)
+        screen.seek(len(sample_session()))
+        await pilot.pause()
+        tree = app.query_one(FileTree)
+        tree.focus()
+        tree.move_cursor(tree._by_path["/src/core.py"])
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, FileViewer))
+        await pilot.press("h")
+        await until(pilot, lambda: isinstance(app.screen, FileHistory))
+        await pilot.pause()
+        history = app.screen
+        assert len(rows(history)) == 3 and rows(history)[0].startswith("v3")
+        await pilot.press("d")  # v3 against v2
+        await pilot.pause()
+        title, body = view(history)
+        assert "v2" in title and "v3" in title
+        assert "-    return 1" in body and "+    return 2" in body

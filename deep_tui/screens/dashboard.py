@@ -390,7 +390,10 @@ class DashboardScreen(Screen[None]):
             return
         earlier = record.versions[-2] if len(record.versions) > 1 else None
         previous = self.source.file(event.path, earlier.version) if earlier is not None and earlier.version else None
-        self.app.push_screen(FileViewer(event.path, content, previous))
+        calls = {call.call_id: call.tool for call in self.state.calls} if self.state is not None else {}
+        self.app.push_screen(
+            FileViewer(event.path, content, previous, record=record, read=self.source.file, calls=calls)
+        )
 
     @on(AgentsView.Selected)
     def _agent_chosen(self, event: AgentsView.Selected) -> None:
