@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -12,7 +15,8 @@ from deep_tui.blobs import BlobStore
 from deep_tui.screens.file_history import FileHistory
 from deep_tui.screens.file_viewer import FileViewer
 from deep_tui.screens.replay import ReplayScreen
-from deep_tui.source import RecordingSource
+from deep_tui.source import Live, RecordingSource
+from deep_tui.spec import AgentSpec
 from deep_tui.widgets import FileTree, OutputView, StatusBar, TodoList, ToolCallLog, UsageBar
 from deep_tui.widgets.timeline_bar import TimelineBar
 from tests.event_streams import CORE_VERSIONS, sample_session
@@ -187,3 +191,39 @@ async def test_the_file_history_of_a_replay_diffs_two_of_three_versions(tmp_path
         title, body = view(history)
         assert "v2" in title and "v3" in title
         assert "-    return 1" in body and "+    return 2" in body
+
+
+async def replayed_to_the_end(directory: Path) -> tuple[str, list[str], bytes | None]:
+    """What the replay of a saved session shows at its end: the status, the files, the README's content."""
+    app = replay(directory)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(pilot)
+        await pilot.press("end")
+        await pilot.pause()
+        assert app.source is not None
+        return screen.status, app.query_one(FileTree).paths, app.source.file("/README.md", None)
+
+
+DEMO_FILES = ["/README.md", "/notes/plan.md", "/src/word_counter/__init__.py", "/src/word_counter/core.py"]
+
+
+async def test_a_session_the_dashboard_recorded_replays(tmp_path, monkeypatch):
+    monkeypatch.setenv("DEEP_TUI_HOME", str(tmp_path))
+    app = DeepTUI(Live(AgentSpec(demo_speed=0)), prompt="build a word counter")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.dashboard.status == "completed")
+        readme = app.source.file("/README.md") if app.source is not None else None
+        saved = app.close_session()
+    assert saved is not None and readme
+    status, paths, replayed_readme = await replayed_to_the_end(saved)
+    assert status == "completed" and set(DEMO_FILES) <= set(paths) and replayed_readme == readme
+
+
+async def test_a_session_deep_tui_run_recorded_replays(tmp_path):
+    env = {**os.environ, "DEEP_TUI_HOME": str(tmp_path)}
+    run = [sys.executable, "-m", "deep_tui", "run", "--demo-speed", "0", "build a word counter"]
+    subprocess.run(run, capture_output=True, env=env, timeout=60, check=True)
+    (saved,) = (tmp_path / "sessions").iterdir()
+    status, paths, readme = await replayed_to_the_end(saved)
+    assert status == "completed" and set(DEMO_FILES) <= set(paths)
+    assert readme == (saved / "files" / "README.md").read_bytes()

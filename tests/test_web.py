@@ -20,6 +20,7 @@ from agents.hostile import EVIL_FILE, RESULT_END, SECRET_ENV
 
 from deep_tui.agents import AgentError
 from deep_tui.events import parse_event
+from deep_tui.source import RecordingSource
 from deep_tui.spec import AgentSpec
 from deep_tui.web import details, server
 from deep_tui.web.server import Runs, create_app
@@ -242,6 +243,12 @@ def test_each_run_is_kept_on_disk_unless_asked_not_to():
             "Survey the garden",
             "Plant the tulips",
         ]
+        # The recording replays: its end is the run's end, its files read back from the recording.
+        replayed = RecordingSource.open(saved)
+        assert replayed.timeline is not None
+        end = replayed.timeline.state_at(len(replayed.timeline))
+        assert end.status == "completed" and "/garden/beds.md" in end.files
+        assert replayed.file("/garden/beds.md", end.files["/garden/beds.md"].latest.version) == GARDEN_BEDS.encode()
     with served(replace(GARDEN, save=False)) as web, web.client() as client:
         run_id = start_run(client, "plan the garden")
         assert web.wait_finished(run_id) == "completed"
