@@ -23,6 +23,7 @@ pieces does not change what is drawn: a replayed state looks as it did live.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -33,6 +34,7 @@ from rich.console import RenderableType
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.cache import LRUCache
 from textual.events import Click
 from textual.strip import Strip
 
@@ -63,6 +65,10 @@ NEWLINES = re.compile(r"\n*")
 MESSAGE_NOTE = re.compile(r"↳ you \((steer|follow-up)\): ")
 """How the run state's fold notes a delivered message (``deep_tui.state``): drawn as ``add_message`` draws it."""
 TEXT_KINDS = ("answer", "thinking")
+MARK_LINES = 32
+"""Lines between the marks a streaming block's wrap leaves: a seek back into the block re-wraps fewer."""
+RENDER_CACHE = 1024
+"""Answer paragraphs whose drawing is kept: a seek back and forth draws each paragraph once per width."""
 
 
 @dataclass
@@ -80,7 +86,8 @@ class _Block:
 
 
 class _LiveWrap:
-    """Greedy word wrap that takes text in pieces, touching only the last line."""
+    """Greedy word wrap that takes text in pieces, touching only the last line; it can go back to a shorter
+    text from the last of the marks it leaves every few lines."""
 
     def __init__(self, width: int, style: Style) -> None:
         self.width = max(width, 1)
@@ -89,21 +96,42 @@ class _LiveWrap:
         self.line = ""
         self.cells = 0
         self.word_open = False
+        self.fed = 0
+        """Characters taken so far."""
+        self.marks: list[tuple[int, int, str, int, bool]] = [(0, 0, "", 0, False)]
+        """``fed``, lines done, ``line``, ``cells`` and ``word_open`` after a token, every ``MARK_LINES`` lines."""
 
     def feed(self, text: str) -> None:
-        for token in TOKEN.findall(text):
-            if token == "\n":
-                self._commit()
-                self.word_open = False
-            elif token[0].isspace():
-                self.word_open = False
-                if self.cells + cell_len(token) <= self.width:
-                    self.line += token
-                    self.cells += cell_len(token)
-                else:
-                    self._commit()
+        start, mark_at = self.fed, self.marks[-1][1] + MARK_LINES
+        self.fed += len(text)
+        for match in TOKEN.finditer(text):
+            self._take(match.group())
+            if len(self.done) >= mark_at:
+                self.marks.append((start + match.end(), len(self.done), self.line, self.cells, self.word_open))
+                mark_at = len(self.done) + MARK_LINES
+
+    def cut(self, length: int) -> int:
+        """Go back to the last mark within the first ``length`` characters; returns how many it has taken,
+        for the caller to feed the rest."""
+        where = bisect_right(self.marks, length, key=lambda mark: mark[0])
+        del self.marks[where:]
+        self.fed, lines, self.line, self.cells, self.word_open = self.marks[-1]
+        del self.done[lines:]
+        return self.fed
+
+    def _take(self, token: str) -> None:
+        if token == "\n":
+            self._commit()
+            self.word_open = False
+        elif token[0].isspace():
+            self.word_open = False
+            if self.cells + cell_len(token) <= self.width:
+                self.line += token
+                self.cells += cell_len(token)
             else:
-                self._word(token)
+                self._commit()
+        else:
+            self._word(token)
 
     def _word(self, word: str) -> None:
         if self.word_open and self.cells + cell_len(word) > self.width:
@@ -192,6 +220,8 @@ class OutputView(LineView, can_focus=True):
         self._shown_at: list[int] = []
         self._shown_live = False
         """Whether the last of them was left streaming."""
+        self._drawings: LRUCache[tuple[str, bool, int], list[Strip]] = LRUCache(RENDER_CACHE)
+        """Answer paragraphs drawn, by source, ``cut`` and width."""
         self._drawn: tuple[int, _Block | None, int, bool] = (0, None, 0, False)
         """``_blocks`` as ``show_blocks`` left it, to tell whether an ``add_*`` came since."""
 
@@ -327,12 +357,20 @@ class OutputView(LineView, can_focus=True):
             at = NEWLINES.match(text, at + len(self._blocks[keep].source)).end()
             keep += 1
         tail = self._blocks[keep] if keep < end else None
-        if tail is not None and tail.live and text.startswith(tail.source, at):
-            self._feed(text[at + len(tail.source) :])
+        rest = text[at:]
+        if tail is not None and tail.live and rest.startswith(tail.source):
+            self._feed(rest[len(tail.source) :])
+        elif tail is not None and tail.live and tail.source.startswith(rest):
+            assert self._wrap is not None
+            taken = self._wrap.cut(len(rest))
+            tail.source, self._scan, self._fenced = rest[:taken], 0, False
+            if tail.kind == "answer":
+                self._next_boundary(tail.source)  # none there: for the fences and where to scan from
+            self._feed(rest[taken:])
         else:
             self._truncate(keep)
             self._start_live(block.kind)  # type: ignore[arg-type]
-            self._feed(text[at:])
+            self._feed(rest)
         self._end_text(live)
 
     def _end_text(self, live: bool) -> None:
@@ -428,6 +466,14 @@ class OutputView(LineView, can_focus=True):
         return max(self.scrollable_content_region.width or self.size.width or 80, 10)
 
     def _render(self, block: _Block) -> list[Strip]:
+        if block.kind == "answer":
+            key = (block.source, block.cut, self._content_width())
+            if (lines := self._drawings.get(key)) is None:
+                lines = self._drawings[key] = self._draw_block(block)
+            return lines
+        return self._draw_block(block)
+
+    def _draw_block(self, block: _Block) -> list[Strip]:
         if block.label is not None:
             renderable: RenderableType = block.label
         elif block.kind == "answer":
