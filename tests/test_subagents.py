@@ -43,7 +43,7 @@ from deep_tui.headless import LiveProgress
 from deep_tui.runner import Session
 from deep_tui.source import Live
 from deep_tui.spec import AgentSpec
-from deep_tui.widgets import FileTree, OutputView, TodoList, ToolCallLog, UsageBar
+from deep_tui.widgets import AgentsView, FileTree, OutputView, TodoList, ToolCallLog, UsageBar
 
 
 async def slow(seconds: float) -> str:
@@ -380,11 +380,42 @@ async def test_the_dashboards_panes_show_the_main_agent_and_the_files_of_all():
         output = shown(app.query_one(OutputView))
         assert "Main text." in output and "main done" in output
         assert "Child text." not in output and "child done" not in output
-        assert [r.tool for r in app.query_one(ToolCallLog).records] == ["write_todos", "task"]
+        log = app.query_one(ToolCallLog)
+        # The writer's calls are under its task call, folded once it finished.
+        assert [(r.tool, r.depth) for r in log.records] == [
+            ("write_todos", 0), ("task", 0), ("write_file", 1), ("write_todos", 1)
+        ]  # fmt: skip
+        assert [getattr(r, "tool", None) for r in log.rows][-2:] == ["write_todos", "task"]
         todos = shown(app.query_one(TodoList))
         assert "Main todo" in todos and "Child todo" not in todos
         assert app.query_one(FileTree).paths == ["/child.txt"]  # one workspace: the subagent's file is there
         assert "5 requests" in shown(app.query_one(UsageBar))  # 3 of the main agent, 2 of the writer
+
+        agents = app.query_one(AgentsView)
+        assert agents.display and "writer" in shown(agents) and "✓" in shown(agents)
+        # Enter on the writer drills in: its own output, calls and todos in the same panes; Escape goes back.
+        agents.focus()
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert app.dashboard.drilled is not None
+        assert "Child text." in shown(app.query_one(OutputView)) and "Main text." not in shown(
+            app.query_one(OutputView)
+        )
+        assert [r.tool for r in app.query_one(ToolCallLog).records] == ["write_file", "write_todos"]
+        assert "Child todo" in shown(app.query_one(TodoList))
+        assert "writer" in str(app.query_one(OutputView).border_title)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.dashboard.drilled is None and app.dashboard.status == "completed"  # back, nothing cancelled
+        assert "Main text." in shown(app.query_one(OutputView)) and "Child text." not in shown(
+            app.query_one(OutputView)
+        )
+        # Enter on the task row drills in too.
+        log.focus()
+        task_row = next(n for n, row in enumerate(log.rows) if getattr(row, "tool", None) == "task")
+        await pilot.press("home", *["down"] * task_row, "enter")
+        await pilot.pause()
+        assert app.dashboard.drilled is not None and "Child text." in shown(app.query_one(OutputView))
 
 
 def test_the_live_display_has_a_line_per_running_subagent_and_none_of_its_text():
