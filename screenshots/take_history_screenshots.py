@@ -26,13 +26,13 @@ async def main() -> None:
 
     from deep_tui.app import DeepTUI
     from deep_tui.screens.file_history import FileHistory
-    from deep_tui.source import RecordingSource
+    from deep_tui.source import Live, RecordingSource
     from deep_tui.spec import AgentSpec
     from deep_tui.state import fold
 
-    app = DeepTUI(AgentSpec(demo_speed=0), prompt="build a word counter")
+    app = DeepTUI(Live(AgentSpec(demo_speed=0)), prompt="build a word counter")
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.status == "completed")
+        await wait_for(pilot, lambda: app.dashboard.status == "completed")
         (saved,) = (Path(os.environ["DEEP_TUI_HOME"]) / "sessions").iterdir()
         source = RecordingSource.open(saved)
         state = fold(source.recording.events)

@@ -61,6 +61,12 @@ class ReplayScreen(DashboardScreen):
     def compose_controls(self) -> ComposeResult:
         yield TimelineBar(id="timeline")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The keys that move wait for the recording to be attached."""
+        if action in ("play", "speed", "step", "turn", "seek_end") and self.source is None:
+            return False
+        return super().check_action(action, parameters)
+
     def focus_first(self) -> None:
         if self.focused is None:
             self.query_one(OutputView).focus()
@@ -99,8 +105,10 @@ class ReplayScreen(DashboardScreen):
 
     def seek(self, position: int) -> None:
         """Show the state after the first ``position`` events."""
+        if self.source is None or self.state is None:
+            return
         position = max(0, min(position, len(self.timeline)))
-        if self.state is None or position == self.position:
+        if position == self.position:
             return
         ahead = position - self.position
         if 0 < ahead <= STEP_ALONE:
