@@ -21,6 +21,7 @@ from deep_tui.agents import open_session
 from deep_tui.approvals import NO_ONE
 from deep_tui.events import parse_event
 from deep_tui.headless import run_headless
+from deep_tui.source import LiveSource
 from deep_tui.spec import AgentSpec
 
 AGENTS = Path(__file__).parent / "agents"
@@ -30,7 +31,7 @@ INTERRUPTING = f"{AGENTS}/gated.py:interrupting"
 async def headless(prompt: str, **options: object) -> tuple[int, list, dict[str, bytes]]:
     session = open_session(AgentSpec(agent=INTERRUPTING, save=False))
     out = io.StringIO()
-    code = await run_headless(session, prompt, out, as_json=True, timeout=None, **options)
+    code = await run_headless(LiveSource(session), prompt, out, as_json=True, **options)
     files = {path: session.files.read_bytes(path) for path in session.files.files}
     return code, [parse_event(line) for line in out.getvalue().splitlines()], files
 

