@@ -15,6 +15,7 @@ cursor) less its start, so a replayed run shows its recorded times.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
@@ -106,7 +107,9 @@ class ToolCallLog(LineView, can_focus=True):
         self._agents: dict[str, Subagent] = {}
         self._now_t: float | None = None
         self._changed_from: int | None = None
-        """The first line that moved or changed since the last repaint was asked for."""
+        """The first line that moved or whose text changed since the last repaint was asked for."""
+        self._painted_from: int | None = None
+        """The first line that only looks different (a ``task`` row's count of calls) since then."""
         self._title: str | None = None
         """The title the pane was given, which the filter is shown after."""
 
@@ -155,9 +158,7 @@ class ToolCallLog(LineView, can_focus=True):
         if task is not None and task not in self._agents:  # its start was not seen: known from its events only
             assert origin is not None
             self._agents[task] = Subagent(task, visible(origin.name), origin.parent)
-        row = self._add_call(call_id, tool, args, t, task, clock_in_turn(self._dividers, t))
-        self._sources.append(None)
-        self._live[(task, call_id)] = row
+        self._add_call(call_id, tool, args, t, task, clock_in_turn(self._dividers, t))
         self._show_changes()
 
     def call_finished(
@@ -214,11 +215,18 @@ class ToolCallLog(LineView, can_focus=True):
         kept_turns = _common(
             self._dividers, turns, lambda row, turn: (row.turn, row.prompt) == (turn.turn, one_line(turn.prompt))
         )
-        kept_calls = _common(self._calls, calls, _same_call)
-        if kept_turns < len(self._dividers):  # a turn goes: so do the calls of it and of the turns after it
-            first_gone = self._dividers[kept_turns].turn
-            while kept_calls and self._calls[kept_calls - 1].turn >= first_gone:
-                kept_calls -= 1
+        # A turn that goes takes its calls, and those of the turns after it, with it.
+        first_gone = self._dividers[kept_turns].turn if kept_turns < len(self._dividers) else None
+        kept_calls = 0
+        changed: list[tuple[int, CallRecord]] = []
+        for row, source, record in zip(self._calls, self._sources, calls, strict=False):  # a seek runs this pass
+            if row.call_id != record.call_id or row.origin_task != record.origin_task or row.turn != record.turn:
+                break
+            if first_gone is not None and row.turn >= first_gone:
+                break
+            if source is not record:
+                changed.append((kept_calls, record))
+            kept_calls += 1
         for row in reversed(self._calls[kept_calls:]):
             self._drop(row)
         del self._calls[kept_calls:], self._sources[kept_calls:]
@@ -232,24 +240,26 @@ class ToolCallLog(LineView, can_focus=True):
                 if not agent.row.children:
                     agent.row.children = None
                 self._row_changed(agent.row)
-        for n in range(kept_calls):
-            if self._sources[n] is not calls[n]:
-                self._update(self._calls[n], calls[n])
-                self._sources[n] = calls[n]
+        for n, record in changed:
+            self._update(self._calls[n], record)
+            self._sources[n] = record
         later_turns = iter(turns[kept_turns:])
         turn = next(later_turns, None)
-        for record in calls[kept_calls:]:
+        for record in itertools.islice(calls, kept_calls, None):
             while turn is not None and turn.index < record.index:
                 self._add_turn(turn)
                 turn = next(later_turns, None)
             if record.origin_task is not None and record.origin_task in subagents:
                 self._know(subagents[record.origin_task])
-            row = self._add_call(
-                record.call_id, record.tool, record.args, record.t, record.origin_task, clock_at(record.started_at)
+            self._add_call(
+                record.call_id,
+                record.tool,
+                record.args,
+                record.t,
+                record.origin_task,
+                clock_at(record.started_at),
+                record,
             )
-            row.turn = record.turn
-            self._sources.append(record)
-            self._update(row, record)
         while turn is not None:
             self._add_turn(turn)
             turn = next(later_turns, None)
@@ -268,8 +278,16 @@ class ToolCallLog(LineView, can_focus=True):
         self._table.add(divider)
 
     def _add_call(
-        self, call_id: str, tool: str, args: dict[str, object], t: float | None, task: str | None, clock: str
+        self,
+        call_id: str,
+        tool: str,
+        args: dict[str, object],
+        t: float | None,
+        task: str | None,
+        clock: str,
+        record: CallRecord | None = None,
     ) -> ToolCallRecord:
+        """A row for a call that started (``record`` None) or as a run state's ``record`` has it."""
         agent = self._agents.get(task) if task is not None else None
         above: Row | None = agent.row if agent is not None and agent.row is not None else None
         if above is None and self._dividers:
@@ -277,14 +295,20 @@ class ToolCallLog(LineView, can_focus=True):
         row = ToolCallRecord(call_id, visible(tool), args, key_argument(tool, args), clock, t, origin_task=task)
         row.turn = self._dividers[-1].turn if self._dividers else 0
         row.depth = above.depth + 1 if isinstance(above, ToolCallRecord) else 0
+        if record is not None:  # as it is now, before the filter judges it
+            row.turn, row.status, row.duration = record.turn, record.status, record.duration
+            row.size, row.preview = record.size, record.preview[:KEPT_PREVIEW]
+        if row.status == "running":
+            self._live[(task, call_id)] = row
         self._calls.append(row)
+        self._sources.append(record)
         self._table.add(row, above)
         if tool == "task":
             self._tasks.setdefault((task, call_id), []).append(row)
         if agent is not None:
             agent.calls += 1
             if agent.row is not None:
-                self._refresh_row(agent.row)
+                self._repaint_row(agent.row)
         return row
 
     def _know(self, record: SubagentRecord) -> Subagent:
@@ -313,6 +337,8 @@ class ToolCallLog(LineView, can_focus=True):
 
     def _update(self, row: ToolCallRecord, record: CallRecord) -> None:
         """Bring a row in line with the run state's record of its call."""
+        if (row.status, row.duration, row.size) == (record.status, record.duration, record.size):
+            return  # another state's record of the call as it was: nothing to show
         row.status, row.duration, row.size = record.status, record.duration, record.size
         row.tool, row.preview = visible(record.tool), record.preview[:KEPT_PREVIEW]
         if row.status == "running":
@@ -341,17 +367,20 @@ class ToolCallLog(LineView, can_focus=True):
         if line is not None:
             self._moved(line, 0)
 
-    def _refresh_row(self, row: Row) -> None:
+    def _repaint_row(self, row: Row) -> None:
+        """``row`` looks different, its text the same: repainted with the next changes shown."""
         line = self._table.line_of(row)
         if line is not None:
-            self.refresh_lines(line)
+            self._painted_from = line if self._painted_from is None else min(self._painted_from, line)
 
     def _moved(self, line: int, count: int) -> None:
         """Rows shown were inserted (``count`` > 0), removed (< 0) or changed (0) at ``line``: the cursor stays on
         its row (on the row above, if its row went)."""
         self._changed_from = line if self._changed_from is None else min(self._changed_from, line)
+        if count == 0:
+            return
         cursor = self.cursor
-        if cursor < 0 or line > cursor or count == 0:
+        if cursor < 0 or line > cursor:
             return
         if count > 0 or cursor >= line - count:
             cursor += count
@@ -362,15 +391,18 @@ class ToolCallLog(LineView, can_focus=True):
     def _show_changes(self) -> None:
         """Show what changed since the last call: the lines from the first that moved or changed."""
         line, self._changed_from = self._changed_from, None
-        if line is None:
+        painted, self._painted_from = self._painted_from, None
+        if line is None and painted is None:
             return
         rows, before = len(self.rows), self._line_total
-        self.text_changed(line)
+        if line is not None:
+            self.text_changed(line)
         if before != rows:
             self.set_line_count(rows)
         if self.cursor >= rows:
             self.set_reactive(ToolCallLog.cursor, -1)
-        self.refresh_lines(line, max(rows, before) - line)
+        first = min(n for n in (line, painted) if n is not None)
+        self.refresh_lines(first, max(rows, before) - first)
 
     def wants_follow(self) -> bool:
         return self.cursor < 0 and super().wants_follow()
@@ -388,7 +420,7 @@ class ToolCallLog(LineView, can_focus=True):
         if self.cursor < 0:  # following the end: the cursor stays on the row it is on
             self.set_reactive(ToolCallLog.cursor, self._cursor_row())
         self._table.set_folded(row, folded)
-        self._refresh_row(row)
+        self._repaint_row(row)
         self._show_changes()
         if self.cursor == len(self.rows) - 1:
             self.set_reactive(ToolCallLog.cursor, -1)
@@ -558,7 +590,3 @@ def _common(have: Sequence[RowT], want: Sequence[T], same: Callable[[RowT, T], b
         if not same(have[n], want[n]):
             return n
     return count
-
-
-def _same_call(row: ToolCallRecord, record: CallRecord) -> bool:
-    return row.call_id == record.call_id and row.origin_task == record.origin_task and row.turn == record.turn
