@@ -133,10 +133,13 @@ class ToolCallLog(LineView, can_focus=True):
         self._now_t = value
         top = self.scroll_offset.y
         rows = self.rows
-        for line in range(top, min(top + self.size.height, len(rows))):
-            row = rows[line]
-            if isinstance(row, ToolCallRecord) and row.status == "running":
-                self.refresh_lines(line)
+        running = [
+            line
+            for line in range(top, min(top + self.scrollable_content_region.height, len(rows)))
+            if isinstance(rows[line], ToolCallRecord) and rows[line].status == "running"  # type: ignore[union-attr]
+        ]
+        if running:  # one refresh: each costs as much as the lines it repaints
+            self.refresh_lines(running[0], running[-1] - running[0] + 1)
 
     # What the app calls -------------------------------------------------------------
 
