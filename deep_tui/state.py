@@ -14,8 +14,9 @@ that started it (``CallRecord.origin_task`` and ``SubagentRecord.call_id`` say w
 
 Copies are cheap, which is what lets ``deep_tui.timeline`` keep one every few hundred
 events: every record is immutable and is replaced, never changed, so ``copy`` is
-shallow (no record or text is copied: O((calls + files + subagents) / 256 + blocks), the
-calls, files and subagents being kept in ``deep_tui.shared`` containers), and the output is
+shallow (no record or text is copied: O((calls + files) / 256 + blocks + subagents), the
+calls and the files being kept in ``deep_tui.shared`` containers; a session has tens of
+subagents, and plain dicts make each of their events cheaper), and the output is
 append-only: a finished block never changes and is shared by every copy that has it.
 A subagent's own state is shared by copies until one of them changes it (only running
 subagents change), and is copied then: O(its calls / 256 + its blocks).
@@ -23,7 +24,7 @@ subagents change), and is copied then: O(its calls / 256 + its blocks).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -32,7 +33,6 @@ from deep_tui.events import (
     ApprovalRequested,
     ApprovalResolved,
     Event,
-    FileChangeKind,
     FilesChanged,
     MessageDelivered,
     MessageQueued,
@@ -42,26 +42,33 @@ from deep_tui.events import (
     RunStarted,
     RunStatus,
     SubagentFinished,
-    SubagentMode,
     SubagentStarted,
-    SubagentStatus,
     TextDelta,
     ThinkingDelta,
     TodoItem,
     TodosChanged,
     ToolCallFinished,
     ToolCallStarted,
-    ToolOutcome,
     Usage,
     UsageUpdated,
 )
 from deep_tui.format import duration
 from deep_tui.output_blocks import BlockKind, Output, OutputBlock
+from deep_tui.records import (
+    AgentState,
+    CallKey,
+    CallRecord,
+    FileRecord,
+    FileVersion,
+    SubagentRecord,
+    TurnRecord,
+)
 from deep_tui.shared import SharedList, SharedMap
 
 __all__ = [
     "AgentState",
     "BlockKind",
+    "CallKey",
     "CallRecord",
     "FileRecord",
     "FileVersion",
@@ -75,159 +82,6 @@ __all__ = [
 
 Status = Literal["idle", "running"] | RunStatus
 """"idle" before the first turn; "running" from a ``run_started`` to its ``run_finished``; then how it ended."""
-CallKey = tuple[str | None, str]
-"""A call as the stream names it: the task id of the agent that made it (None for the main agent's) and its id.
-Call ids are the model's, and two agents may use the same one."""
-
-
-@dataclass(frozen=True, slots=True)
-class FileVersion:
-    """One change of a file, and what made it."""
-
-    version: str | None
-    """The content's SHA-256, its name in the session's ``blobs/``; None once deleted (or not recorded)."""
-    change: FileChangeKind
-    size: int
-    added: int
-    removed: int
-    turn: int
-    step: int
-    call_id: str | None
-    """The tool call whose result the change followed, when known."""
-    seq: int
-    """The ``files_changed`` event's ``seq`` in its turn."""
-    index: int
-    """The ``files_changed`` event's position in the stream."""
-    at: float | None
-    """Wall-clock time of the change (epoch seconds), when the turn's start is known."""
-    origin_task: str | None = None
-    """The subagent whose ``files_changed`` reported it (``call_id`` is among its calls); None: the main agent."""
-
-
-@dataclass(frozen=True, slots=True)
-class FileRecord:
-    """A path the agent touched: its every version, oldest first. A deleted file keeps its history."""
-
-    path: str
-    versions: tuple[FileVersion, ...]
-
-    @property
-    def latest(self) -> FileVersion:
-        return self.versions[-1]
-
-    @property
-    def deleted(self) -> bool:
-        return self.latest.change == "deleted"
-
-    @property
-    def size(self) -> int:
-        return self.latest.size
-
-
-@dataclass(frozen=True, slots=True)
-class CallRecord:
-    """One tool call: what was asked, and how it ended once it has."""
-
-    call_id: str
-    tool: str
-    args: dict[str, object]
-    turn: int
-    status: Literal["running"] | ToolOutcome
-    t: float
-    """Seconds into its turn when it started."""
-    started_at: float | None
-    """Wall-clock time it started (epoch seconds): the turn's ``started_at`` plus ``t``."""
-    index: int
-    """The position in the stream of the event that started it."""
-    duration: float | None = None
-    preview: str = ""
-    size: int = 0
-    origin_task: str | None = None
-    """The subagent that made it (its task id), None for the main agent's; it nests under that subagent's
-    ``task`` call (``SubagentRecord.call_id`` in the calls of ``SubagentRecord.parent``)."""
-    depth: int = 0
-    """0 for the main agent's calls, 1 for its subagents', 2 for theirs, ..."""
-
-    @property
-    def key(self) -> CallKey:
-        return (self.origin_task, self.call_id)
-
-
-@dataclass(frozen=True, slots=True)
-class TurnRecord:
-    """One prompt and how its run went."""
-
-    turn: int
-    run_id: str
-    prompt: str
-    started_at: float | None
-    index: int
-    """The position of its ``run_started`` in the stream."""
-    status: Literal["running"] | RunStatus = "running"
-    duration: float | None = None
-    usage: Usage | None = None
-    error: str | None = None
-    output: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class SubagentRecord:
-    """A subagent a ``task`` call started: what it was asked, how it is doing, what it spent."""
-
-    task_id: str
-    name: str
-    description: str
-    mode: SubagentMode
-    parent: str | None
-    """The task id of the subagent that started it; None when the main agent did."""
-    call_id: str
-    """The ``task`` call that started it, among its parent's calls."""
-    depth: int
-    """0 for a subagent of the main agent, 1 for a subagent of one of those, ..."""
-    turn: int
-    t: float
-    """Seconds into its turn when it started."""
-    started_at: float | None
-    """Wall-clock time it started (epoch seconds): the turn's ``started_at`` plus ``t``."""
-    status: Literal["running"] | SubagentStatus = "running"
-    duration: float | None = None
-    usage: Usage | None = None
-    """Its own, once it has finished: the runner reports a subagent's usage with its end (``usage_updated``
-    is the whole run's)."""
-    current_tool: str | None = None
-    """The tool of its latest call still running."""
-    calls: int = 0
-    """Its own calls so far (not its subagents')."""
-    preview: str = ""
-    """The start of its answer, once it has completed."""
-    error: str | None = None
-
-    @property
-    def running(self) -> bool:
-        return self.status == "running"
-
-    def elapsed(self, now: float) -> float:
-        """Seconds it ran, or has run by ``now`` (seconds into its turn) while it runs."""
-        return self.duration if self.duration is not None else max(now - self.t, 0.0)
-
-
-@dataclass
-class AgentState:
-    """What one subagent's panes show: its own output and todos, and every call made under it (its own and its
-    subagents', in the order they started, as ``RunState.calls`` holds the session's)."""
-
-    output: Output = field(default_factory=Output)
-    calls: SharedList[CallRecord] = field(default_factory=SharedList)
-    todos: tuple[TodoItem, ...] = ()
-    running_calls: dict[CallKey, int] = field(default_factory=dict)
-    """Where each call under it still running is in ``calls``."""
-    own_running: dict[str, str] = field(default_factory=dict)
-    """Its own calls still running: their tool, by call id, oldest first."""
-
-    def copy(self) -> AgentState:
-        return AgentState(
-            self.output.copy(), self.calls.copy(), self.todos, dict(self.running_calls), dict(self.own_running)
-        )
 
 
 @dataclass
@@ -259,9 +113,9 @@ class RunState:
     """Seconds the finished turns took."""
     running_calls: dict[CallKey, int] = field(default_factory=dict)
     """Where each call still running is in ``calls``."""
-    subagents: SharedMap[str, SubagentRecord] = field(default_factory=SharedMap)
+    subagents: dict[str, SubagentRecord] = field(default_factory=dict)
     """Every subagent of the session, by task id, in the order they started."""
-    agents: SharedMap[str, AgentState] = field(default_factory=SharedMap)
+    agents: dict[str, AgentState] = field(default_factory=dict)
     """Each subagent's output, todos and calls, by task id."""
     waiting: dict[str, str] = field(default_factory=dict)
     """The calls waiting for a person's decision, oldest first: their tool, by call id."""
@@ -320,8 +174,8 @@ class RunState:
             turns=list(self.turns),
             output=self.output.copy(),
             running_calls=dict(self.running_calls),
-            subagents=self.subagents.copy(),
-            agents=self.agents.copy(),
+            subagents=dict(self.subagents),
+            agents=dict(self.agents),
             waiting=dict(self.waiting),
         )
 
@@ -365,7 +219,14 @@ def _start_call(
 ) -> CallKey:
     """Add a running call at the end of the session's calls and of those of every subagent it is under."""
     task = _known(state, origin)
-    depth = 0 if task is None else state.subagents[task].depth + 1
+    key: CallKey = (task, call_id)
+    state.running_calls[key] = len(state.calls)
+    if task is None:
+        state.calls.append(
+            CallRecord(call_id, tool, args, _turn_number(state), "running", t, state.clock(t), state.position)
+        )
+        return key
+    agent = _agent(state, task)
     record = CallRecord(
         call_id,
         tool,
@@ -376,19 +237,18 @@ def _start_call(
         state.clock(t),
         state.position,
         origin_task=task,
-        depth=depth,
+        depth=len(agent.chain),
     )
-    key = record.key
-    state.running_calls[key] = len(state.calls)
     state.calls.append(record)
-    for above in _chain(state, task):
-        agent = _agent(state, above)
-        agent.running_calls[key] = len(agent.calls)
-        agent.calls.append(record)
-    if task is not None:
-        _agent(state, task).own_running[call_id] = tool
-        sub = state.subagents[task]
-        state.subagents[task] = replace(sub, calls=sub.calls + 1, current_tool=tool)
+    agent.running_calls[key] = len(agent.calls)
+    agent.calls.append(record)
+    for above in agent.chain[1:]:
+        under = _agent(state, above)
+        under.running_calls[key] = len(under.calls)
+        under.calls.append(record)
+    agent.own_running[call_id] = tool
+    sub = state.subagents[task]
+    state.subagents[task] = _progress(sub, sub.calls + 1, tool)
     return key
 
 
@@ -399,23 +259,59 @@ def _tool_call_finished(state: RunState, event: ToolCallFinished) -> None:
         started = max(event.t - event.duration, 0.0)
         _start_call(state, event.origin, event.call_id, event.tool, {}, started)
     where = state.running_calls.pop(key)
-    record = state.calls[where]
-    done = replace(
-        record,
-        tool=event.tool or record.tool,
-        status=event.outcome,
-        duration=event.duration,
-        preview=event.preview,
-        size=event.size,
+    was = state.calls[where]
+    done = CallRecord(
+        was.call_id,
+        event.tool or was.tool,
+        was.args,
+        was.turn,
+        event.outcome,
+        was.t,
+        was.started_at,
+        was.index,
+        event.duration,
+        event.preview,
+        event.size,
+        was.origin_task,
+        was.depth,
     )
     state.calls[where] = done
-    for above in _chain(state, task):
-        agent = _agent(state, above)
-        agent.calls[agent.running_calls.pop(key)] = done
-    if task is not None:
-        own = _agent(state, task).own_running
-        own.pop(event.call_id, None)
-        state.subagents[task] = replace(state.subagents[task], current_tool=next(reversed(own.values()), None))
+    if task is None:
+        return
+    agent = _agent(state, task)
+    agent.calls[agent.running_calls.pop(key)] = done
+    for above in agent.chain[1:]:
+        under = _agent(state, above)
+        under.calls[under.running_calls.pop(key)] = done
+    agent.own_running.pop(event.call_id, None)
+    sub = state.subagents[task]
+    tool = next(reversed(agent.own_running.values()), None)
+    if tool != sub.current_tool:
+        state.subagents[task] = _progress(sub, sub.calls, tool)
+
+
+def _progress(sub: SubagentRecord, calls: int, tool: str | None) -> SubagentRecord:
+    """``sub`` with another count of calls and current tool (made whole: ``replace`` takes twice as long, on every
+    call of every subagent)."""
+    return SubagentRecord(
+        sub.task_id,
+        sub.name,
+        sub.description,
+        sub.mode,
+        sub.parent,
+        sub.call_id,
+        sub.depth,
+        sub.turn,
+        sub.t,
+        sub.started_at,
+        sub.status,
+        sub.duration,
+        sub.usage,
+        tool,
+        calls,
+        sub.preview,
+        sub.error,
+    )
 
 
 def _todos_changed(state: RunState, event: TodosChanged) -> None:
@@ -504,7 +400,8 @@ def _subagent_started(state: RunState, event: SubagentStarted) -> None:
         calls=known.calls if known is not None else 0,
     )
     if known is None:
-        state.agents[event.task_id] = AgentState()
+        chain = (event.task_id, *state.agents[parent].chain) if parent is not None else (event.task_id,)
+        state.agents[event.task_id] = AgentState(chain=chain)
         state._own_agents.add(event.task_id)
     if event.description:
         _agent(state, event.task_id).output.add("prompt", event.description, turn)
@@ -558,7 +455,7 @@ def _known(state: RunState, origin: Origin | None) -> str | None:
     taken to have started with its first event, under the ``task`` call of its parent that is not known."""
     if origin is None:
         return None
-    if origin.task_id not in state.subagents:
+    if origin.task_id not in state._own_agents and origin.task_id not in state.subagents:
         _subagent_started(
             state,
             SubagentStarted(
@@ -566,15 +463,6 @@ def _known(state: RunState, origin: Origin | None) -> str | None:
             ),
         )
     return origin.task_id
-
-
-def _chain(state: RunState, task: str | None) -> Iterator[str]:
-    """``task`` and the subagents above it, up to one the main agent started."""
-    while task is not None:
-        yield task
-        task = state.subagents[task].parent
-        if task not in state.subagents:
-            return
 
 
 FOLD = view(

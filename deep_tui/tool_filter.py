@@ -111,10 +111,6 @@ _AFTER = float("inf")
 """Sorts after every child number: ``order + (_AFTER,)`` is past every row under ``order``."""
 
 
-def _order(row: Node) -> tuple[float, ...]:
-    return row.order
-
-
 class CallTree(Generic[RowT]):
     """Every row of the log, and the rows shown, in order; ``moved(line, count)`` hears of each row inserted into
     (count > 0) or removed from (count < 0) the rows shown, so the log can keep its cursor on its row."""
@@ -124,6 +120,8 @@ class CallTree(Generic[RowT]):
         self._moved = moved
         self.roots: list[RowT] = []
         self.shown: list[RowT] = []
+        self._orders: list[tuple[float, ...]] = []
+        """The ``order`` of each row shown, for bisection without a Python call per step."""
         self.filter: CallFilter | None = None
         self.calls = 0
         self._calls_kept = 0
@@ -169,14 +167,15 @@ class CallTree(Generic[RowT]):
         if line is None:
             return
         if folded:
-            end = bisect_left(self.shown, (*row.order, _AFTER), lo=line + 1, key=_order)
+            end = bisect_left(self._orders, (*row.order, _AFTER), lo=line + 1)
             if end > line + 1:
-                del self.shown[line + 1 : end]
+                del self.shown[line + 1 : end], self._orders[line + 1 : end]
                 self._moved(line + 1, line + 1 - end)
         else:
             below = self._visible_under(row)
             if below:
                 self.shown[line + 1 : line + 1] = below
+                self._orders[line + 1 : line + 1] = [shown.order for shown in below]
                 self._moved(line + 1, len(below))
 
     def remove_last(self, row: RowT) -> None:
@@ -201,10 +200,11 @@ class CallTree(Generic[RowT]):
         for root in self.roots:
             self._collect(root, shown)
         self.shown = shown
+        self._orders = [row.order for row in shown]
 
     def line_of(self, row: RowT) -> int | None:
         """Where ``row`` is among the rows shown, if it is."""
-        line = bisect_left(self.shown, row.order, key=_order)
+        line = bisect_left(self._orders, row.order)
         return line if line < len(self.shown) and self.shown[line] is row else None
 
     def visible(self, row: Node) -> bool:
@@ -224,19 +224,21 @@ class CallTree(Generic[RowT]):
 
     def _show(self, row: RowT) -> int:
         """Insert ``row`` where its order puts it; its line."""
-        if not self.shown or self.shown[-1].order < row.order:
+        if not self._orders or self._orders[-1] < row.order:
             line = len(self.shown)
             self.shown.append(row)
+            self._orders.append(row.order)
         else:
-            line = bisect_left(self.shown, row.order, key=_order)
+            line = bisect_left(self._orders, row.order)
             self.shown.insert(line, row)
+            self._orders.insert(line, row.order)
         self._moved(line, 1)
         return line
 
     def _hide(self, row: RowT) -> int | None:
         line = self.line_of(row)
         if line is not None:
-            del self.shown[line]
+            del self.shown[line], self._orders[line]
             self._moved(line, -1)
         return line
 

@@ -106,7 +106,7 @@ def cancelled_turn() -> list[Event]:
 @pytest.fixture(autouse=True)
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     """The tool log's wall-clock column, pinned."""
-    monkeypatch.setattr("deep_tui.widgets.tool_call_log.time.strftime", lambda *_: "12:00:00")
+    monkeypatch.setattr("deep_tui.widgets.tool_call_rows.time.strftime", lambda *_: "12:00:00")
 
 
 def feed(*turns: list[Event]):

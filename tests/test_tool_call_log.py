@@ -7,6 +7,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -175,13 +176,17 @@ async def test_enter_on_a_task_row_names_the_subagent_it_started():
         assert (write.task_id, write.record.tool, write.record.origin_task) == (None, "write_file", "w1")
 
 
-async def test_showing_a_states_calls_matches_feeding_the_events_and_seeking_anywhere():
+@pytest.mark.parametrize("call_filter", ["", "status:failed", "tool:task,read", "helper"])
+async def test_showing_a_states_calls_matches_feeding_the_events_and_seeking_anywhere(call_filter):
     app = Logs(count=3)
     async with app.run_test(size=(110, 60)) as pilot:
         events = delegation_session() + second_turn()
         fed, shown, sought = app.pane(0), app.pane(1), app.pane(2)
         positions = list(range(len(events) + 1))
         jumps = random.Random(14).sample(positions, len(positions))
+        for log in (fed, shown, sought) if call_filter else ():
+            log.focus()
+            await pilot.press("f", *call_filter, "enter")
         await pilot.pause()
         for position, jump in zip(positions, jumps, strict=True):
             if position:
@@ -193,6 +198,7 @@ async def test_showing_a_states_calls_matches_feeding_the_events_and_seeking_any
                 log.now_t = events[position - 1].t if position else 0.0
             assert described(shown) == described(fed), position
             assert described(sought) == described(fed), position
+        assert any(isinstance(row, ToolCallRecord) and row.origin_task for row in fed.rows) or not call_filter
 
 
 async def test_a_seek_keeps_the_rows_that_still_hold():

@@ -94,10 +94,9 @@ class AgentsView(LineView, can_focus=True):
     @now_t.setter
     def now_t(self, value: float | None) -> None:
         self._now_t = value
-        for line, row in enumerate(self.rows):
-            if row.record is not None and row.record.running:
-                self.refresh_lines(line)
-        self.refresh_lines(0)  # the main agent's row counts the running ones
+        running = [line for line, row in enumerate(self.rows) if row.record is not None and row.record.running]
+        if running:  # one refresh: each costs as much as the lines it repaints
+            self.refresh_lines(running[0], running[-1] - running[0] + 1)
 
     def on_mount(self) -> None:
         self.set_line_count(len(self.rows))

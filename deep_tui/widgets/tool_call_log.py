@@ -15,14 +15,10 @@ cursor) less its start, so a replayed run shows its recorded times.
 
 from __future__ import annotations
 
-import time
+import itertools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
-from rich.cells import cell_len
-from rich.segment import Segment
-from rich.style import Style
 from textual.binding import Binding, BindingType
 from textual.events import Click
 from textual.markup import escape
@@ -30,93 +26,32 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
 
-from deep_tui.format import duration, key_argument, plural
+from deep_tui.format import key_argument
 from deep_tui.terminal_text import visible
-from deep_tui.tool_filter import CallFilter, CallTree, Node
+from deep_tui.tool_filter import CallFilter, CallTree
 from deep_tui.widgets.line_view import LineView
 from deep_tui.widgets.search_bar import SearchBar
+from deep_tui.widgets.tool_call_rows import (
+    KEPT_PREVIEW,
+    Row,
+    Subagent,
+    ToolCallRecord,
+    TurnDivider,
+    clock_at,
+    clock_in_turn,
+    clock_width,
+    one_line,
+    paint_call,
+    paint_divider,
+    row_text,
+)
 
 if TYPE_CHECKING:
     from deep_tui.events import Origin
     from deep_tui.state import CallRecord, SubagentRecord, TurnRecord
 
-ICONS = {
-    status: (icon, Style(color=colour, bold=True), Style(color=colour))
-    for status, icon, colour in (
-        ("running", "◌", "yellow"),
-        ("success", "✓", "green"),
-        ("completed", "✓", "green"),
-        ("failed", "✗", "red"),
-        ("retried", "↻", "red"),
-        ("denied", "⊘", "red"),
-        ("interrupted", "◌", "magenta"),
-        ("cancelled", "■", "magenta"),
-    )
-}
-"""Per status: its mark, and the styles of the mark and of the status, made once (parsing a colour is slow)."""
-KEPT_PREVIEW = 300
-"""Characters of a result kept per row: the detail view reads the whole result from the session, and
-10,000 rows of full previews would be 20 MB."""
-FOLDS = {False: "▾ ", True: "▸ "}
-DIM = Style(dim=True)
-BOLD = Style(bold=True)
-PLAIN = Style()
-SUBAGENT = Style(color="cyan", bold=True)
+__all__ = ["Subagent", "ToolCallLog", "ToolCallRecord", "TurnDivider"]
 
-
-@dataclass(eq=False, slots=True)
-class Subagent:
-    """A subagent as the log knows it: the ``task`` row it is under, and its summary on that row."""
-
-    task_id: str
-    name: str
-    parent: str | None = None
-    call_id: str = ""
-    status: str = "running"
-    calls: int = 0
-    """Its own calls so far."""
-    row: ToolCallRecord | None = None
-    """The ``task`` call that started it, once it is in the log."""
-    toggled: bool = False
-    """Whether the reader folded or unfolded it: then its end does not fold it."""
-
-
-@dataclass(eq=False, slots=True)
-class ToolCallRecord(Node):
-    """One call as the log shows it; args and the result preview are kept for the detail view."""
-
-    call_id: str
-    tool: str
-    args: dict[str, object]
-    key: str
-    clock: str
-    """Wall-clock time the call started, HH:MM:SS; empty when its turn's start is not known."""
-    t: float | None = None
-    """Seconds into its turn when it started, for the live elapsed time."""
-    turn: int = 0
-    status: str = "running"
-    duration: float | None = None
-    preview: str = ""
-    size: int = 0
-    traceback: str | None = None
-    """Where the tool raised, for a failed call."""
-    origin_task: str | None = None
-    """The subagent that made the call (its task id), None for the main agent's."""
-    subagent: Subagent | None = None
-    """For a ``task`` call: the subagent it started, whose calls are under it."""
-
-
-@dataclass(eq=False, slots=True)
-class TurnDivider(Node):
-    """The row that starts a turn's calls."""
-
-    is_call: ClassVar[bool] = False
-    turn: int
-    prompt: str
-    started_at: float | None = None
-
-
-Row = ToolCallRecord | TurnDivider
 RowT = TypeVar("RowT")
 T = TypeVar("T")
 
@@ -158,7 +93,7 @@ class ToolCallLog(LineView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._table: CallTree[Row] = CallTree(_row_text, self._moved)
+        self._table: CallTree[Row] = CallTree(row_text, self._moved)
         self._calls: list[ToolCallRecord] = []
         """Every call row, in the order the calls started."""
         self._sources: list[CallRecord | None] = []
@@ -172,7 +107,9 @@ class ToolCallLog(LineView, can_focus=True):
         self._agents: dict[str, Subagent] = {}
         self._now_t: float | None = None
         self._changed_from: int | None = None
-        """The first line that moved or changed since the last repaint was asked for."""
+        """The first line that moved or whose text changed since the last repaint was asked for."""
+        self._painted_from: int | None = None
+        """The first line that only looks different (a ``task`` row's count of calls) since then."""
         self._title: str | None = None
         """The title the pane was given, which the filter is shown after."""
 
@@ -196,10 +133,13 @@ class ToolCallLog(LineView, can_focus=True):
         self._now_t = value
         top = self.scroll_offset.y
         rows = self.rows
-        for line in range(top, min(top + self.size.height, len(rows))):
-            row = rows[line]
-            if isinstance(row, ToolCallRecord) and row.status == "running":
-                self.refresh_lines(line)
+        running = [
+            line
+            for line in range(top, min(top + self.scrollable_content_region.height, len(rows)))
+            if isinstance(rows[line], ToolCallRecord) and rows[line].status == "running"  # type: ignore[union-attr]
+        ]
+        if running:  # one refresh: each costs as much as the lines it repaints
+            self.refresh_lines(running[0], running[-1] - running[0] + 1)
 
     # What the app calls -------------------------------------------------------------
 
@@ -207,7 +147,7 @@ class ToolCallLog(LineView, can_focus=True):
         """A divider for the new turn; the log follows the newest call again."""
         self.cursor = -1
         self.follow_end()
-        divider = TurnDivider(turn, visible(" ".join(prompt[:500].split())), started_at, children=[])
+        divider = TurnDivider(turn, one_line(prompt), started_at, children=[])
         self._dividers.append(divider)
         self._table.add(divider)
         self._show_changes()
@@ -221,9 +161,7 @@ class ToolCallLog(LineView, can_focus=True):
         if task is not None and task not in self._agents:  # its start was not seen: known from its events only
             assert origin is not None
             self._agents[task] = Subagent(task, visible(origin.name), origin.parent)
-        row = self._add_call(call_id, tool, args, t, task, _clock(self._dividers, t))
-        self._sources.append(None)
-        self._live[(task, call_id)] = row
+        self._add_call(call_id, tool, args, t, task, clock_in_turn(self._dividers, t))
         self._show_changes()
 
     def call_finished(
@@ -278,13 +216,20 @@ class ToolCallLog(LineView, can_focus=True):
         seek moves between, so mostly the same objects)."""
         subagents = subagents if subagents is not None else {}
         kept_turns = _common(
-            self._dividers, turns, lambda row, turn: (row.turn, row.prompt) == (turn.turn, _prompt(turn.prompt))
+            self._dividers, turns, lambda row, turn: (row.turn, row.prompt) == (turn.turn, one_line(turn.prompt))
         )
-        kept_calls = _common(self._calls, calls, _same_call)
-        if kept_turns < len(self._dividers):  # a turn goes: so do the calls of it and of the turns after it
-            first_gone = self._dividers[kept_turns].turn
-            while kept_calls and self._calls[kept_calls - 1].turn >= first_gone:
-                kept_calls -= 1
+        # A turn that goes takes its calls, and those of the turns after it, with it.
+        first_gone = self._dividers[kept_turns].turn if kept_turns < len(self._dividers) else None
+        kept_calls = 0
+        changed: list[tuple[int, CallRecord]] = []
+        for row, source, record in zip(self._calls, self._sources, calls, strict=False):  # a seek runs this pass
+            if row.call_id != record.call_id or row.origin_task != record.origin_task or row.turn != record.turn:
+                break
+            if first_gone is not None and row.turn >= first_gone:
+                break
+            if source is not record:
+                changed.append((kept_calls, record))
+            kept_calls += 1
         for row in reversed(self._calls[kept_calls:]):
             self._drop(row)
         del self._calls[kept_calls:], self._sources[kept_calls:]
@@ -298,24 +243,26 @@ class ToolCallLog(LineView, can_focus=True):
                 if not agent.row.children:
                     agent.row.children = None
                 self._row_changed(agent.row)
-        for n in range(kept_calls):
-            if self._sources[n] is not calls[n]:
-                self._update(self._calls[n], calls[n])
-                self._sources[n] = calls[n]
+        for n, record in changed:
+            self._update(self._calls[n], record)
+            self._sources[n] = record
         later_turns = iter(turns[kept_turns:])
         turn = next(later_turns, None)
-        for record in calls[kept_calls:]:
+        for record in itertools.islice(calls, kept_calls, None):
             while turn is not None and turn.index < record.index:
                 self._add_turn(turn)
                 turn = next(later_turns, None)
             if record.origin_task is not None and record.origin_task in subagents:
                 self._know(subagents[record.origin_task])
-            row = self._add_call(
-                record.call_id, record.tool, record.args, record.t, record.origin_task, _at(record.started_at)
+            self._add_call(
+                record.call_id,
+                record.tool,
+                record.args,
+                record.t,
+                record.origin_task,
+                clock_at(record.started_at),
+                record,
             )
-            row.turn = record.turn
-            self._sources.append(record)
-            self._update(row, record)
         while turn is not None:
             self._add_turn(turn)
             turn = next(later_turns, None)
@@ -329,13 +276,21 @@ class ToolCallLog(LineView, can_focus=True):
         self._show_changes()
 
     def _add_turn(self, turn: TurnRecord) -> None:
-        divider = TurnDivider(turn.turn, _prompt(turn.prompt), turn.started_at, children=[])
+        divider = TurnDivider(turn.turn, one_line(turn.prompt), turn.started_at, children=[])
         self._dividers.append(divider)
         self._table.add(divider)
 
     def _add_call(
-        self, call_id: str, tool: str, args: dict[str, object], t: float | None, task: str | None, clock: str
+        self,
+        call_id: str,
+        tool: str,
+        args: dict[str, object],
+        t: float | None,
+        task: str | None,
+        clock: str,
+        record: CallRecord | None = None,
     ) -> ToolCallRecord:
+        """A row for a call that started (``record`` None) or as a run state's ``record`` has it."""
         agent = self._agents.get(task) if task is not None else None
         above: Row | None = agent.row if agent is not None and agent.row is not None else None
         if above is None and self._dividers:
@@ -343,14 +298,20 @@ class ToolCallLog(LineView, can_focus=True):
         row = ToolCallRecord(call_id, visible(tool), args, key_argument(tool, args), clock, t, origin_task=task)
         row.turn = self._dividers[-1].turn if self._dividers else 0
         row.depth = above.depth + 1 if isinstance(above, ToolCallRecord) else 0
+        if record is not None:  # as it is now, before the filter judges it
+            row.turn, row.status, row.duration = record.turn, record.status, record.duration
+            row.size, row.preview = record.size, record.preview[:KEPT_PREVIEW]
+        if row.status == "running":
+            self._live[(task, call_id)] = row
         self._calls.append(row)
+        self._sources.append(record)
         self._table.add(row, above)
         if tool == "task":
             self._tasks.setdefault((task, call_id), []).append(row)
         if agent is not None:
             agent.calls += 1
             if agent.row is not None:
-                self._refresh_row(agent.row)
+                self._repaint_row(agent.row)
         return row
 
     def _know(self, record: SubagentRecord) -> Subagent:
@@ -379,6 +340,8 @@ class ToolCallLog(LineView, can_focus=True):
 
     def _update(self, row: ToolCallRecord, record: CallRecord) -> None:
         """Bring a row in line with the run state's record of its call."""
+        if (row.status, row.duration, row.size) == (record.status, record.duration, record.size):
+            return  # another state's record of the call as it was: nothing to show
         row.status, row.duration, row.size = record.status, record.duration, record.size
         row.tool, row.preview = visible(record.tool), record.preview[:KEPT_PREVIEW]
         if row.status == "running":
@@ -407,17 +370,20 @@ class ToolCallLog(LineView, can_focus=True):
         if line is not None:
             self._moved(line, 0)
 
-    def _refresh_row(self, row: Row) -> None:
+    def _repaint_row(self, row: Row) -> None:
+        """``row`` looks different, its text the same: repainted with the next changes shown."""
         line = self._table.line_of(row)
         if line is not None:
-            self.refresh_lines(line)
+            self._painted_from = line if self._painted_from is None else min(self._painted_from, line)
 
     def _moved(self, line: int, count: int) -> None:
         """Rows shown were inserted (``count`` > 0), removed (< 0) or changed (0) at ``line``: the cursor stays on
         its row (on the row above, if its row went)."""
         self._changed_from = line if self._changed_from is None else min(self._changed_from, line)
+        if count == 0:
+            return
         cursor = self.cursor
-        if cursor < 0 or line > cursor or count == 0:
+        if cursor < 0 or line > cursor:
             return
         if count > 0 or cursor >= line - count:
             cursor += count
@@ -428,15 +394,18 @@ class ToolCallLog(LineView, can_focus=True):
     def _show_changes(self) -> None:
         """Show what changed since the last call: the lines from the first that moved or changed."""
         line, self._changed_from = self._changed_from, None
-        if line is None:
+        painted, self._painted_from = self._painted_from, None
+        if line is None and painted is None:
             return
         rows, before = len(self.rows), self._line_total
-        self.text_changed(line)
+        if line is not None:
+            self.text_changed(line)
         if before != rows:
             self.set_line_count(rows)
         if self.cursor >= rows:
             self.set_reactive(ToolCallLog.cursor, -1)
-        self.refresh_lines(line, max(rows, before) - line)
+        first = min(n for n in (line, painted) if n is not None)
+        self.refresh_lines(first, max(rows, before) - first)
 
     def wants_follow(self) -> bool:
         return self.cursor < 0 and super().wants_follow()
@@ -454,7 +423,7 @@ class ToolCallLog(LineView, can_focus=True):
         if self.cursor < 0:  # following the end: the cursor stays on the row it is on
             self.set_reactive(ToolCallLog.cursor, self._cursor_row())
         self._table.set_folded(row, folded)
-        self._refresh_row(row)
+        self._repaint_row(row)
         self._show_changes()
         if self.cursor == len(self.rows) - 1:
             self.set_reactive(ToolCallLog.cursor, -1)
@@ -470,7 +439,7 @@ class ToolCallLog(LineView, can_focus=True):
     # Search and filter --------------------------------------------------------------------
 
     def line_text(self, index: int) -> str:
-        return _row_text(self.rows[index])
+        return row_text(self.rows[index])
 
     def search_origin(self) -> int:
         return self._cursor_row()
@@ -543,8 +512,8 @@ class ToolCallLog(LineView, can_focus=True):
     def paint_line(self, index: int) -> Strip:
         row = self.rows[index]
         if isinstance(row, TurnDivider):
-            return Strip(_divider(row, self._paint_width))
-        strip = Strip(_call(row, self._paint_width, self._seconds(row)))
+            return Strip(paint_divider(row, self._paint_width))
+        strip = Strip(paint_call(row, self._paint_width, self._seconds(row)))
         if self._has_cursor(index):
             strip = strip.apply_style(self.get_component_rich_style("tool-call-log--cursor", partial=True))
         return strip
@@ -610,7 +579,7 @@ class ToolCallLog(LineView, can_focus=True):
         row = self.rows[line]
         self._move_to(line)
         if isinstance(row, ToolCallRecord) and row.children is not None:
-            glyph = _indent(self._paint_width) + 2 * row.depth + self.scroll_offset.x
+            glyph = clock_width(self._paint_width) + 2 * row.depth + self.scroll_offset.x
             if glyph <= offset.x < glyph + 2:  # the fold mark
                 self._fold(row, not row.folded)
                 return
@@ -624,78 +593,3 @@ def _common(have: Sequence[RowT], want: Sequence[T], same: Callable[[RowT, T], b
         if not same(have[n], want[n]):
             return n
     return count
-
-
-def _same_call(row: ToolCallRecord, record: CallRecord) -> bool:
-    return row.call_id == record.call_id and row.origin_task == record.origin_task and row.turn == record.turn
-
-
-def _prompt(prompt: str) -> str:
-    return visible(" ".join(prompt[:500].split()))
-
-
-def _at(started_at: float | None) -> str:
-    return time.strftime("%H:%M:%S", time.localtime(started_at)) if started_at is not None else ""
-
-
-def _clock(dividers: list[TurnDivider], t: float | None) -> str:
-    """The wall-clock time ``t`` seconds into the last turn; the clock now when ``t`` is not given."""
-    if t is None:
-        return time.strftime("%H:%M:%S")
-    started_at = dividers[-1].started_at if dividers else None
-    return _at(started_at + t) if started_at is not None else ""
-
-
-def _row_text(row: Row) -> str:
-    """A row as search and the filter's words read it: what it shows, but the changing duration and counts."""
-    if isinstance(row, TurnDivider):
-        return f"turn {row.turn}: {row.prompt}"
-    agent = row.subagent
-    who = f" {agent.name} {agent.status}" if agent is not None else ""
-    return f"{row.clock} {row.tool}{who} {row.key} {row.status}"
-
-
-def _indent(width: int) -> int:
-    """Cells before a row's nesting: the clock's, when the pane is wide enough to show it."""
-    return 9 if width >= 70 else 0
-
-
-def _call(record: ToolCallRecord, width: int, seconds: float | None) -> list[Segment]:
-    """``time [fold] icon tool key-argument status duration``, indented by depth; small panes drop the time, then the
-    status word. A ``task`` call holding a subagent's calls says who it is, how it does, and how many calls it made."""
-    icon, mark_style, status_style = ICONS.get(record.status, ICONS["interrupted"])
-    # The outcome's own word, as the detail, the headless lines and the events say it. Narrow: the icon says it.
-    word = f" {record.status:>9}" if width >= 50 else ""
-    right = f"{word} {duration(seconds) if seconds is not None else '':>8}"
-    clock = f"{record.clock:<8} " if _indent(width) else ""
-    fold = FOLDS[record.folded] if record.children is not None else ""
-    lead = " " * (2 * record.depth) + fold
-    # The tool name takes at most half of what is left: on a small pane the argument says as much. A nested row's
-    # indent comes out of its name's room, so that the arguments line up.
-    tool_width = max(min(22, (width - len(clock) - 2 - len(right)) // 2), 6)
-    name_room = max(tool_width - len(lead), 4)
-    tool = record.tool if len(record.tool) <= name_room else record.tool[: name_room - 1] + "…"
-    room = max(width - len(clock) - max(len(lead) + len(tool), tool_width) - 3 - len(right), 0)
-    segments = [Segment(clock, DIM), Segment(lead, DIM), Segment(f"{icon} ", mark_style)]
-    segments.append(Segment(f"{tool:<{max(tool_width - len(lead), len(tool))}} ", BOLD))
-    agent = record.subagent
-    if agent is not None:
-        agent_icon, agent_style, _ = ICONS.get(agent.status, ICONS["interrupted"])
-        who = f"{agent.name} {agent_icon} {agent.calls} {plural(agent.calls, 'call')}"
-        who = who if cell_len(who) < room else who[: max(room - 2, 0)] + "…"
-        segments.append(Segment(who, agent_style if agent.status != "completed" else SUBAGENT))
-        room = max(room - cell_len(who), 0)
-        if room > 3:
-            segments.append(Segment(" · ", DIM))
-            room -= 3
-    key = record.key if cell_len(record.key) <= room else record.key[: max(room - 1, 0)] + "…"
-    segments.append(Segment(key + " " * max(room - cell_len(key), 0), PLAIN))
-    segments.append(Segment(right, status_style))
-    return segments
-
-
-def _divider(divider: TurnDivider, width: int) -> list[Segment]:
-    label = f"── turn {divider.turn}: {divider.prompt}"
-    if cell_len(label) > width - 1:
-        label = label[: max(width - 2, 0)] + "…"
-    return [Segment(label + " " + "─" * max(width - cell_len(label) - 1, 0), DIM)]
