@@ -331,7 +331,7 @@ async def test_a_bad_filter_says_why_and_keeps_what_was_typed():
 async def test_in_the_dashboard_slash_searches_the_output_and_f_filters_the_tool_calls():
     app = demo(prompt="build a word counter")
     async with app.run_test(size=(130, 40)) as pilot:
-        await until(pilot, lambda: app.status == "completed")
+        await until(pilot, lambda: app.dashboard.status == "completed")
         await pilot.press("ctrl+o", "slash", *"counter", "enter")
         await pilot.pause()
         output = app.query_one(OutputView)
@@ -349,7 +349,7 @@ async def test_in_the_dashboard_slash_searches_the_output_and_f_filters_the_tool
 async def test_a_pane_shown_full_screen_keeps_its_search_bar_in_view():
     app = demo(prompt="build a word counter")
     async with app.run_test(size=(60, 16)) as pilot:
-        await until(pilot, lambda: app.status == "completed")
+        await until(pilot, lambda: app.dashboard.status == "completed")
         await pilot.press("ctrl+l", "slash", *"read")  # too short for the tool calls: they fill the screen
         await pilot.pause()
         log = app.query_one(ToolCallLog)

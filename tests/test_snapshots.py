@@ -41,10 +41,15 @@ I planned **three beds** and wrote them down.
 - `garden/tulips.py`: the planting schedule
 
 ```python
+
 def petals(n: int) -> int:
     return 6 * n
 ```
 """
+
+
+STARTED = 1_790_000_000.0
+"""When the recorded turns began (the rows' clock is pinned to 12:00:00 whatever it is)."""
 
 
 def finished_turn() -> list[Event]:
@@ -57,7 +62,7 @@ def finished_turn() -> list[Event]:
         TodoItem(id="t4", content="Fence the north bed", status="blocked"),
     ]
     return [
-        RunStarted(run_id="r1", session_id="s1", turn=1, prompt="plan the garden", agent="garden"),
+        RunStarted(run_id="r1", session_id="s1", turn=1, prompt="plan the garden", agent="garden", started_at=STARTED),
         NodeEntered(node="UserPromptNode", step=1),
         NodeEntered(node="ModelRequestNode", step=2),
         ThinkingDelta(text="Three beds fit the plot; tulips go north."),
@@ -94,7 +99,9 @@ def finished_turn() -> list[Event]:
 def cancelled_turn() -> list[Event]:
     """A second turn stopped while a call ran."""
     return [
-        RunStarted(run_id="r2", session_id="s1", turn=2, prompt="now water them", agent="garden"),
+        RunStarted(
+            run_id="r2", session_id="s1", turn=2, prompt="now water them", agent="garden", started_at=STARTED + 60
+        ),
         NodeEntered(node="ModelRequestNode", step=1),
         TextDelta(text="Watering the beds one by one"),
         ToolCallStarted(call_id="c4", tool="execute", args={"command": "water --all"}),

@@ -40,7 +40,10 @@ class ToolDetail(ModalScreen[None]):
         with Vertical(id="detail"):
             yield Static(
                 Text.assemble(
-                    (record.tool, "bold"), f"  {record.status}{seconds} · started {record.clock} · id {call_id}"
+                    (record.tool, "bold"),
+                    f"  {record.status}{seconds}"
+                    + (f" · started {record.clock}" if record.clock else "")
+                    + f" · id {call_id}",
                 ),
                 id="detail-title",
             )
