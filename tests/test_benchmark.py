@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parent.parent
+pytestmark = pytest.mark.slow
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="the first-frame measurement needs tmux")
