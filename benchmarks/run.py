@@ -5,7 +5,8 @@
     python benchmarks/run.py --only search   # one step alone
 
 Each measurement runs in a fresh child process (``run.py child NAME PARAMS``) so
-that one cannot warm or bloat the next. The dashboard runs headless under
+that one cannot warm or bloat the next; with ``--quick``, whose figures mean nothing,
+all but peak RSS share one child (``run.py children``). The dashboard runs headless under
 ``App.run_test``: Textual still lays out and renders every frame through its
 compositor and skips only the final write to a terminal. The first-frame times
 are taken in a real terminal (tmux). The table goes to stdout and, with
@@ -29,6 +30,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -555,6 +557,69 @@ def run_child(name: str, **params: Any) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+RunChild = Callable[..., dict[str, Any]]
+RESULT = "result: "
+"""How the shared child marks its answer line among whatever else a measurement prints."""
+
+
+class SharedChild:
+    """One child process (``run.py children``) that takes the measurements one after another.
+
+    For ``--quick`` only, whose figures are not compared: a fresh process per measurement would
+    spend most of the quick run starting Python and importing pydantic-ai again for every row.
+    """
+
+    def __enter__(self) -> SharedChild:
+        self._home = tempfile.TemporaryDirectory(prefix="deep-tui-bench-")
+        self._stderr = tempfile.TemporaryFile(mode="w+")
+        self._process = subprocess.Popen(
+            [sys.executable, __file__, "children"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "DEEP_TUI_HOME": self._home.name},
+        )
+        return self
+
+    def __call__(self, name: str, **params: Any) -> dict[str, Any]:
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._process.stdin.write(json.dumps([name, params]) + "\n")
+        self._process.stdin.flush()
+        for line in self._process.stdout:
+            if line.startswith(RESULT):
+                answer = json.loads(line[len(RESULT) :])
+                if "failed" not in answer:
+                    return answer["result"]
+                raise RuntimeError(f"child {name} failed:\n{answer['failed'][-3000:]}")
+        self._stderr.seek(0)
+        raise RuntimeError(f"child {name} failed:\n{self._stderr.read()[-3000:]}")
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._process.stdin is not None
+        self._process.stdin.close()
+        try:
+            self._process.wait(timeout=30)
+        finally:
+            self._process.kill()
+            self._stderr.close()
+            self._home.cleanup()
+
+
+def serve_children() -> None:
+    """The shared child: one ``[name, params]`` line in, one result line out, until stdin ends."""
+    import traceback
+
+    for line in sys.stdin:
+        name, params = json.loads(line)
+        try:
+            answer: dict[str, Any] = {"result": child(name, params)}
+        except Exception:
+            answer = {"failed": traceback.format_exc()}
+        print(RESULT + json.dumps(answer), flush=True)
+
+
 def first_frames(commands: dict[str, tuple[str, str]], runs: int) -> dict[str, float]:
     """Median seconds from starting each command in a real terminal (tmux) until its marker is on screen.
 
@@ -627,17 +692,17 @@ FULL = Sizes(
     search_calls=10_000, search_chars=1_000_000, search_rounds=3,
 )  # fmt: skip
 QUICK = Sizes(
-    frame_runs=1, long_runs=1, calls=50, deltas=1000, answer=8_000, paragraph=1_250, markdown_cap=1, idle_keys=10,
-    streaming="turns=0,answer=8000,paragraph=2000,rate=5000",
-    many_calls="turns=5,calls_per_turn=10,files=20,answer=400",
-    cancels=3,
-    big="turns=5,calls_per_turn=10,files=25,answer=5000,paragraph=500",
-    big_label="5 KB output, 25 files",
+    frame_runs=1, long_runs=1, calls=20, deltas=250, answer=2_000, paragraph=500, markdown_cap=0.5, idle_keys=5,
+    streaming="turns=0,answer=2000,paragraph=500,rate=5000",
+    many_calls="turns=2,calls_per_turn=10,files=10,answer=400",
+    cancels=2,
+    big="turns=2,calls_per_turn=10,files=10,answer=2000,paragraph=500",
+    big_label="2 KB output, 10 files",
     search_calls=200, search_chars=20_000, search_rounds=1,
 )  # fmt: skip
 
 
-def measure(size: Sizes) -> list[Row]:
+def measure(size: Sizes, run: RunChild = run_child) -> list[Row]:
     rows: list[Row] = []
     say = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
 
@@ -666,9 +731,9 @@ def measure(size: Sizes) -> list[Row]:
     say(f"{calls} tool calls and {deltas} deltas: raw, headless, dashboard, {size.long_runs} times each…")
     timings: dict[str, list[float]] = {"raw": [], "headless": [], "dashboard": []}
     for _ in range(size.long_runs):  # in turns, so that a busy spell of the machine falls on all three
-        timings["raw"].append(run_child("raw_run", stress=stress)["seconds"])
-        timings["headless"].append(run_child("headless_run", stress=stress)["seconds"])
-        timings["dashboard"].append(run_child("dashboard_run", stress=stress)["seconds"])
+        timings["raw"].append(run("raw_run", stress=stress)["seconds"])
+        timings["headless"].append(run("headless_run", stress=stress)["seconds"])
+        timings["dashboard"].append(run("dashboard_run", stress=stress)["seconds"])
     raw, headless, dashboard = (statistics.median(timings[k]) for k in ("raw", "headless", "dashboard"))
     rows.append(Row(f"{calls}-call run, headless --json (median)", headless, "s", "pydantic-ai alone", raw, "–",
                     None))  # fmt: skip
@@ -680,8 +745,8 @@ def measure(size: Sizes) -> list[Row]:
         (f"{size.answer:,}-char answer", size.answer, 4_000),
         (f"{size.paragraph:,}-char paragraph", size.paragraph, size.paragraph),
     ):
-        ours = run_child("output_throughput", chars=chars, paragraph=paragraph)
-        base = run_child("output_throughput", chars=chars, paragraph=paragraph, baseline_markdown=True,
+        ours = run("output_throughput", chars=chars, paragraph=paragraph)
+        base = run("output_throughput", chars=chars, paragraph=paragraph, baseline_markdown=True,
                          cap_seconds=size.markdown_cap)  # fmt: skip
         rows.append(Row(f"output, {label}: deltas/s", ours["rate"], "/s", "Textual MarkdownStream", base["rate"],
                         "≥ 10,000/s", ours["rate"] >= 10_000))  # fmt: skip
@@ -689,9 +754,9 @@ def measure(size: Sizes) -> list[Row]:
                         base["last"] / base["first"], "≥ 0.8", ours["last"] >= 0.8 * ours["first"]))  # fmt: skip
 
     say("key latency…")
-    idle = run_child("idle_keys", n=size.idle_keys)["latencies"]
-    streaming = run_child("dashboard_run", stress=size.streaming, key_probe=True)
-    many_calls = run_child("dashboard_run", stress=size.many_calls, key_probe=True)
+    idle = run("idle_keys", n=size.idle_keys)["latencies"]
+    streaming = run("dashboard_run", stress=size.streaming, key_probe=True)
+    many_calls = run("dashboard_run", stress=size.many_calls, key_probe=True)
     for label, values in (
         ("while streaming 5,000 deltas/s", streaming["during"]),
         (f"after {many_calls['rows']:,} tool calls", many_calls["after"]),
@@ -700,12 +765,12 @@ def measure(size: Sizes) -> list[Row]:
         rows.append(Row(f"key p50, {label}", percentile(values, 50), "s", "idle p50", percentile(idle, 50), "–", None))
         rows.append(Row(f"key p99, {label}", p99, "s", "idle p99", percentile(idle, 99), "≤ 50 ms", p99 <= 0.05))
 
-    rows.extend(measure_search(size))
+    rows.extend(measure_search(size, run))
 
     say("cancel latency…")
     n = size.cancels
-    ours_cancel = run_child("cancels", n=n, raw=False)["latencies"]
-    raw_cancel = run_child("cancels", n=n, raw=True)["latencies"]
+    ours_cancel = run("cancels", n=n, raw=False)["latencies"]
+    raw_cancel = run("cancels", n=n, raw=True)["latencies"]
     rows.append(Row(f"Escape→cancelled p50 ({n} cancels)", percentile(ours_cancel, 50), "s",
                     "task.cancel() of pydantic-ai alone, p50", percentile(raw_cancel, 50), "–", None))  # fmt: skip
     p95 = percentile(ours_cancel, 95)
@@ -713,20 +778,20 @@ def measure(size: Sizes) -> list[Row]:
                     percentile(raw_cancel, 95), "≤ 100 ms", p95 <= 0.1))  # fmt: skip
 
     say("approval latency…")
-    ours_approve = run_child("approvals", n=n, raw=False)["latencies"]
-    raw_approve = run_child("approvals", n=n, raw=True)["latencies"]
+    ours_approve = run("approvals", n=n, raw=False)["latencies"]
+    raw_approve = run("approvals", n=n, raw=True)["latencies"]
     p95 = percentile(ours_approve, 95)
     rows.append(Row(f"y→approved tool running p95 ({n} calls)", p95, "s", "Session.approve()→tool, p95",
                     percentile(raw_approve, 95), "≤ 100 ms", p95 <= 0.1))  # fmt: skip
 
-    say("peak RSS…")
+    say("peak RSS…")  # a process's peak: each in a fresh process, even in --quick
     bare_rss = run_child("rss", stress=None)["rss_mb"]
     peak = run_child("rss", stress=size.big)
     rows.append(Row(f"peak RSS, {peak['rows']:,} calls, {size.big_label}", peak["rss_mb"], "MB", "bare Textual app",
                     bare_rss, "≤ 250 MB", peak["rss_mb"] <= 250))  # fmt: skip
 
     say("terminal text…")
-    shown = run_child("terminal_text", chars=1_000_000)
+    shown = run("terminal_text", chars=1_000_000)
     # Clean text is the path of every streamed delta; hostile text is the rare case, shown without a budget.
     for label, kind, budget in (("no controls", "clean", 0.05), ("one control in eight", "hostile", None)):
         ours = shown[kind]["ours"]
@@ -736,11 +801,11 @@ def measure(size: Sizes) -> list[Row]:
     return rows
 
 
-def measure_search(size: Sizes) -> list[Row]:
+def measure_search(size: Sizes, run: RunChild = run_child) -> list[Row]:
     """Search keystroke latency in the output and the tool log, against prompt keys in the same dashboard."""
     print("search latency…", file=sys.stderr, flush=True)
     rows: list[Row] = []
-    found = run_child("search_keys", calls=size.search_calls, chars=size.search_chars, rounds=size.search_rounds)
+    found = run("search_keys", calls=size.search_calls, chars=size.search_chars, rounds=size.search_rounds)
     typed = found["latencies"]
     prompt_p50, prompt_p99 = percentile(typed["prompt"], 50), percentile(typed["prompt"], 99)
     for pane, label in (
@@ -804,6 +869,9 @@ def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "child":
         print(json.dumps(child(sys.argv[2], json.loads(sys.argv[3]))))
         return 0
+    if len(sys.argv) > 1 and sys.argv[1] == "children":
+        serve_children()
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="scaled down: checks that it runs, not the budgets")
     parser.add_argument("--write", action="store_true", help="also write the table to docs/performance.md")
@@ -813,7 +881,8 @@ def main() -> int:
         parser.error("--write writes the whole table: run every step, without --only")
     started = time.perf_counter()
     size = QUICK if options.quick else FULL
-    rows = measure_search(size) if options.only == "search" else measure(size)
+    with SharedChild() if options.quick else nullcontext(run_child) as run:
+        rows = measure_search(size, run) if options.only == "search" else measure(size, run)
     report = f"{machine()} · benchmark took {time.perf_counter() - started:.0f} s\n\n{table(rows)}\n"
     print(report)
     if options.write:

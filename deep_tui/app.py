@@ -179,8 +179,9 @@ class DeepTUI(App[None]):
         source.report_problems(
             lambda problem: self.notify(problem, title="Not saved", severity="error", timeout=30, markup=False)
         )
-        self.source = source
-        self.dashboard.attach(source, await asyncio.to_thread(_first_state, source))
+        state = await asyncio.to_thread(_first_state, source)
+        self.source = source  # with the dashboard attached in the same step: once there is a source, it is shown
+        self.dashboard.attach(source, state)
         if self._queued:
             prompt, self._queued = self._queued, None
             self._start(prompt)

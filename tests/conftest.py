@@ -1,6 +1,8 @@
 import os
 import tempfile
 
+import pytest
+
 os.environ.setdefault("PYDANTIC_AI_NO_BANNER", "1")
 for _key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "DEEP_TUI_MODEL", "DEEP_TUI_TOKEN"):
     os.environ.pop(_key, None)
@@ -9,3 +11,9 @@ for _key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "DEEP_TUI_MODEL", "DEEP_TUI_
 os.environ["DEEP_TUI_HOME"] = tempfile.mkdtemp(prefix="deep-tui-tests-")
 # Preferences too: a test that picks a theme must not change the user's, nor the user's change a test.
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="deep-tui-tests-config-")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` go first: the workers then end on short tests together, instead of one of them
+    running a long test alone while the others are done."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parent.parent
+pytestmark = pytest.mark.slow
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="the first-frame measurement needs tmux")
@@ -23,8 +24,8 @@ def test_the_quick_benchmark_prints_every_row():
     table = done.stdout
     for row in (
         "first frame",
-        "50-call run, headless --json",
-        "50-call run, dashboard",
+        "-call run, headless --json",
+        "-call run, dashboard",
         "deltas/s",
         "last/first decile",
         "key p99, while streaming",

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fake_openai import FakeOpenAI, fake_openai
 from test_app import SIZE, shown, submit, until
 
+from deep_tui.agents import open_session
 from deep_tui.app import DeepTUI
-from deep_tui.events import parse_event
-from deep_tui.source import Live
+from deep_tui.cli import build_run_parser
+from deep_tui.events import Event, parse_event
+from deep_tui.headless import run_headless
+from deep_tui.sessions import SessionRecorder
+from deep_tui.source import Live, LiveSource
 from deep_tui.spec import AgentSpec
 from deep_tui.widgets import FileTree, OutputView, TodoList
 
@@ -50,6 +56,21 @@ def headless(server: FakeOpenAI, model: str, *args: str, home: Path) -> subproce
     )
 
 
+async def headless_here(
+    server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch, model: str, home: Path, **options: Any
+) -> tuple[int, list[Event]]:
+    """What ``deep-tui run --json --model openai-chat:MODEL`` runs, in this process: the same session, the same
+    event lines and exit code, the session saved, without starting Python and importing pydantic-ai again."""
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    session = open_session(AgentSpec(model=f"openai-chat:{model}", **options))
+    source = LiveSource(session, SessionRecorder(session, home))
+    out = io.StringIO()
+    code = await run_headless(source, "plan the garden", out, as_json=True)
+    source.close()
+    return code, [parse_event(line) for line in out.getvalue().splitlines()]
+
+
 def test_a_normal_answer_streams_through_the_real_client(server, tmp_path):
     done = headless(server, "normal", home=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -67,34 +88,44 @@ def test_a_normal_answer_streams_through_the_real_client(server, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("model", "args", "error", "requests"),
+    ("model", "options", "error", "requests"),
     [
-        ("http500", [], "ModelServerError: status_code: 500", 3),  # the client's two retries, then the error
-        ("http429", [], "Rate limit reached for requests", 3),
-        ("http401", [], "ModelAuthenticationError: status_code: 401", 1),
-        ("cut", [], "ModelConnectionError", 1),
-        ("stall", ["--stall-timeout", "1"], "ModelTimeoutError", 1),
-        ("malformed", [], "Failed to decode response as JSON", 1),
+        ("http500", {}, "ModelServerError: status_code: 500", 3),  # the client's two retries, then the error
+        ("http429", {}, "Rate limit reached for requests", 3),
+        ("http401", {}, "ModelAuthenticationError: status_code: 401", 1),
+        ("cut", {}, "ModelConnectionError", 1),
+        ("stall", {"stall_timeout": 1}, "ModelTimeoutError", 1),
+        ("malformed", {}, "Failed to decode response as JSON", 1),
     ],
 )
-def test_each_fault_is_a_failed_run_with_the_providers_message(server, tmp_path, model, args, error, requests):
+async def test_each_fault_is_a_failed_run_with_the_providers_message(
+    server, tmp_path, monkeypatch, capfd, caplog, model, options, error, requests
+):
     before = server.requests[model]
-    done = headless(server, model, *args, home=tmp_path)
-    assert done.returncode == 1
-    assert "Traceback" not in done.stderr
-    last = parse_event(done.stdout.splitlines()[-1])
+    code, events = await headless_here(server, monkeypatch, model, tmp_path, **options)
+    assert code == 1
+    assert "Traceback" not in capfd.readouterr().err + caplog.text
+    last = events[-1]
     assert last.type == "run_finished" and last.status == "failed" and error in last.error
     assert server.requests[model] - before == requests
 
 
-def test_the_retries_option_is_the_clients_retry_count(server, tmp_path):
+async def test_the_retries_option_is_the_clients_retry_count(server, tmp_path, monkeypatch):
     before = server.requests["http500"]
-    done = headless(server, "http500", "--retries", "0", home=tmp_path)
-    assert done.returncode == 1 and server.requests["http500"] - before == 1
+    code, _ = await headless_here(server, monkeypatch, "http500", tmp_path, retries=0)
+    assert code == 1 and server.requests["http500"] - before == 1
+
+
+def test_the_command_lines_fault_options_reach_the_agent_spec():
+    options = build_run_parser().parse_args(["--model", "openai-chat:m", "--retries", "0", "--stall-timeout", "1", "x"])
+    spec = AgentSpec.from_options(**vars(options))
+    assert (spec.model, spec.retries, spec.stall_timeout) == ("openai-chat:m", 0, 1)
 
 
 def test_a_key_the_provider_echoes_is_never_shown_or_saved(server, tmp_path):
+    """The real command: its exit code, and nothing on stderr, not even a traceback, shows the key."""
     done = headless(server, "http401", home=tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "Incorrect API key provided: [redacted]" in done.stdout
     assert KEY not in done.stdout + done.stderr
     saved = [p for p in tmp_path.rglob("*") if p.is_file()]

@@ -153,6 +153,7 @@ def test_closing_the_terminal_mid_run_ends_the_app_and_keeps_the_session(termina
     assert [e.status for e in events_in(saved) if e.type == "run_finished"] == ["cancelled"]
 
 
+@pytest.mark.slow
 def test_closing_the_terminal_of_a_stuck_app_still_ends_it_and_keeps_the_session(terminal, tmp_path):
     """An agent's tool blocks the event loop, so the app cannot handle the hang-up itself.
 
@@ -167,6 +168,7 @@ def test_closing_the_terminal_of_a_stuck_app_still_ends_it_and_keeps_the_session
     assert (files / "before.txt").read_text() == "written before"
 
 
+@pytest.mark.slow
 def test_closing_the_terminal_at_startup_leaves_no_process_behind(terminal):
     """Textual's shutdown used to block on writes to the vanished terminal about half the time here."""
     for delay in (0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.2, 0.4):  # the hang needed the close at the wrong moment

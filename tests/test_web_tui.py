@@ -22,6 +22,7 @@ import httpx
 import pytest
 from test_web_cli import serving
 
+pytestmark = pytest.mark.slow
 FROZEN = str(Path(__file__).parent / "agents" / "slow.py:frozen")
 ENDED_WITHIN = 40.0
 """A generous deadline for "it ended": a stuck dashboard is asked to quit (3 s), then has 8 s after SIGTERM."""
