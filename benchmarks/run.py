@@ -107,7 +107,7 @@ async def dashboard_run(stress: str, key_probe: bool = False) -> dict[str, Any]:
         started = time.perf_counter()
         app._start("go")
         if key_probe:
-            while app.dashboard.status == "running":
+            while app.running:  # from the prompt sent until its run_finished is shown
                 during.append(await _key_latency(app))
                 await asyncio.sleep(0.05)
         await _until(pilot, lambda: app.dashboard.status == "completed", seconds=600)
