@@ -67,6 +67,8 @@ MESSAGE_NOTE = re.compile(r"↳ you \((steer|follow-up)\): ")
 TEXT_KINDS = ("answer", "thinking")
 MARK_LINES = 32
 """Lines between the marks a streaming block's wrap leaves: a seek back into the block re-wraps fewer."""
+SPARE_WRAPS = 4
+"""Wraps of long paragraphs kept, once they stop streaming, for a seek back into them."""
 RENDER_CACHE = 1024
 """Answer paragraphs whose drawing is kept: a seek back and forth draws each paragraph once per width."""
 
@@ -109,6 +111,10 @@ class _LiveWrap:
             if len(self.done) >= mark_at:
                 self.marks.append((start + match.end(), len(self.done), self.line, self.cells, self.word_open))
                 mark_at = len(self.done) + MARK_LINES
+
+    def same_as(self, other: _LiveWrap) -> bool:
+        """Whether the two wrap alike: the same width and style."""
+        return self.width == other.width and self.style is other.style
 
     def cut(self, length: int) -> int:
         """Go back to the last mark within the first ``length`` characters; returns how many it has taken,
@@ -222,6 +228,8 @@ class OutputView(LineView, can_focus=True):
         """Whether the last of them was left streaming."""
         self._drawings: LRUCache[tuple[str, bool, int], list[Strip]] = LRUCache(RENDER_CACHE)
         """Answer paragraphs drawn, by source, ``cut`` and width."""
+        self._spares: list[tuple[str, _LiveWrap]] = []
+        """The wraps of the last long blocks that stopped streaming, each with the block's text, latest first."""
         self._drawn: tuple[int, _Block | None, int, bool] = (0, None, 0, False)
         """``_blocks`` as ``show_blocks`` left it, to tell whether an ``add_*`` came since."""
 
@@ -362,16 +370,35 @@ class OutputView(LineView, can_focus=True):
             self._feed(rest[len(tail.source) :])
         elif tail is not None and tail.live and tail.source.startswith(rest):
             assert self._wrap is not None
-            taken = self._wrap.cut(len(rest))
-            tail.source, self._scan, self._fenced = rest[:taken], 0, False
-            if tail.kind == "answer":
-                self._next_boundary(tail.source)  # none there: for the fences and where to scan from
-            self._feed(rest[taken:])
+            self._rewind(self._wrap, rest)
         else:
             self._truncate(keep)
             self._start_live(block.kind)  # type: ignore[arg-type]
-            self._feed(rest)
+            wrap = self._wrap
+            assert wrap is not None
+            spare = next((w for source, w in self._spares if source.startswith(rest) and w.same_as(wrap)), None)
+            if spare is not None:
+                self._rewind(spare, rest)
+            else:
+                self._feed(rest)
         self._end_text(live)
+
+    def _rewind(self, wrap: _LiveWrap, text: str) -> None:
+        """Stream ``text`` into the last block with ``wrap``, which wrapped a text that ``text`` begins (or the
+        other way round): from its last mark within ``text`` on, rather than from the start."""
+        block = self._blocks[-1]
+        taken = wrap.cut(len(text))
+        self._wrap = wrap
+        block.source, self._scan, self._fenced = text[:taken], 0, False
+        if block.kind == "answer":
+            self._next_boundary(block.source)  # there is no paragraph's end there: for the fences, and the scan
+        self._feed(text[taken:])
+
+    def _keep_wrap(self, source: str, wrap: _LiveWrap | None) -> None:
+        """Keep the wrap of a block that stops streaming, if long, for a seek back into it: re-wrapping a long
+        paragraph costs about a millisecond per kilobyte."""
+        if wrap is not None and len(wrap.marks) > 1:
+            self._spares = [(source, wrap), *((s, w) for s, w in self._spares[: SPARE_WRAPS - 1] if w is not wrap)]
 
     def _end_text(self, live: bool) -> None:
         if live:
@@ -411,6 +438,7 @@ class OutputView(LineView, can_focus=True):
         source, start = block.source, 0
         self.text_changed(self._live_start)
         del self._lines[self._live_start :]
+        self._keep_wrap(source[:cut], self._wrap)
         while cut is not None:
             block.source, block.live, block.cut = source[start:cut], False, True
             block.lines = self._render(block)
@@ -441,6 +469,7 @@ class OutputView(LineView, can_focus=True):
             return
         block = self._blocks[-1]
         block.live = False
+        self._keep_wrap(block.source, self._wrap)
         self._wrap = None
         self._fenced = False
         if not block.source.strip():
@@ -544,6 +573,7 @@ class OutputView(LineView, can_focus=True):
             return
         self._width = width
         self._lines = []
+        self._spares = []
         self.text_changed(0)
         for block in self._blocks:
             self._live_start = len(self._lines)
