@@ -20,10 +20,11 @@ from deep_tui.events import (
     ThinkingDelta,
 )
 from deep_tui.format import duration
+from deep_tui.live_wrap import MARK_LINES
 from deep_tui.state import RunState, fold
 from deep_tui.timeline import Timeline
 from deep_tui.widgets.file_tree import FileTree
-from deep_tui.widgets.output_view import MARK_LINES, OutputView
+from deep_tui.widgets.output_view import OutputView
 from tests.event_streams import STARTED_AT, Stream
 
 ANSWER = [
