@@ -232,6 +232,9 @@ async def test_adding_after_a_seek_goes_on_from_the_state_shown():
         assert view.plain_text == expected.plain_text
         show(view, fold(events[:5]))  # and a seek after adding starts from what is shown
         assert [view.plain_text] == await fresh_texts(pilot, [fold(events[:5])])
+        live(view, events[5])
+        show(view, RunState())  # back to the start, even from what was added
+        assert view.plain_text == ""
 
 
 def workspace() -> list[Event]:

@@ -181,7 +181,8 @@ class OutputView(LineView, can_focus=True):
         that grew or shrank keeps its paragraphs that did not change.
         """
         new = list(blocks)
-        old = self._shown if self._still_drawn() else []
+        drawn = self._still_drawn()
+        old = self._shown if drawn else []
         new_live = streaming and bool(new) and new[-1].kind in TEXT_KINDS
         same = 0
         for before, after in zip(old, new, strict=False):
@@ -190,7 +191,7 @@ class OutputView(LineView, can_focus=True):
             same += 1
         if same and (self._shown_live and same == len(old)) != (new_live and same == len(new)):
             same -= 1  # the same text, but streaming in one and finished in the other
-        if same == len(old) == len(new):
+        if drawn and same == len(old) == len(new):
             return
         lines_before, fresh_before = len(self._lines), self._fresh
         if not old:
