@@ -20,10 +20,11 @@ from deep_tui.events import (
     ThinkingDelta,
 )
 from deep_tui.format import duration
+from deep_tui.live_wrap import MARK_LINES
 from deep_tui.state import RunState, fold
 from deep_tui.timeline import Timeline
 from deep_tui.widgets.file_tree import FileTree
-from deep_tui.widgets.output_view import MARK_LINES, OutputView
+from deep_tui.widgets.output_view import OutputView
 from tests.event_streams import STARTED_AT, Stream
 
 ANSWER = [
@@ -148,22 +149,28 @@ async def test_seeking_back_and_forth_shows_what_a_new_view_shows():
 
 async def test_seeking_inside_a_long_streaming_paragraph_shows_what_a_new_view_shows():
     words = [f"word{i}" if i % 37 else "x" * 90 for i in range(800)]  # some longer than the line
-    text = " ".join(words)
+    text = " ".join(words) + "\n\nThe next paragraph, which ends the first."
     s = Stream()
     s.add(RunStarted, run_id="r1", session_id="s", turn=1, prompt="go", agent="demo", started_at=STARTED_AT)
     for start in range(0, len(text), 23):  # pieces that cut words
         s.add(TextDelta, text=text[start : start + 23])
     timeline = Timeline(s.events, every=50)
-    picks = random.Random(5).sample(range(1, len(timeline) + 1), 12)
+    picks = [*random.Random(5).sample(range(1, len(timeline) - 1), 10), len(timeline) - 1, len(timeline)]
     app = Panes()
     async with app.run_test(size=(70, 30)) as pilot:
         expected = dict(zip(picks, await fresh_texts(pilot, [timeline.state_at(p) for p in picks]), strict=True))
         view = app.query_one(OutputView)
-        for position in [*picks, *sorted(picks), *sorted(picks, reverse=True)]:
+        for position in [
+            *picks,
+            *sorted(picks),
+            *sorted(picks, reverse=True),
+            *(p for q in picks for p in (len(timeline), q)),
+        ]:
             for step in (position, position - 1, position):  # and one event back and forth
                 show(view, timeline.state_at(step))
             assert view.plain_text == expected[position], position
-    assert expected[max(picks)].count("\n") > 3 * MARK_LINES  # long enough to go back to a line far into it
+    assert expected[len(timeline) - 1].count("\n") > 3 * MARK_LINES  # long enough to go back to a line far into it
+    assert "The next paragraph" in expected[len(timeline)]
 
 
 async def test_a_nearby_seek_redraws_only_the_blocks_that_differ():
@@ -225,6 +232,9 @@ async def test_adding_after_a_seek_goes_on_from_the_state_shown():
         assert view.plain_text == expected.plain_text
         show(view, fold(events[:5]))  # and a seek after adding starts from what is shown
         assert [view.plain_text] == await fresh_texts(pilot, [fold(events[:5])])
+        live(view, events[5])
+        show(view, RunState())  # back to the start, even from what was added
+        assert view.plain_text == ""
 
 
 def workspace() -> list[Event]:

@@ -87,6 +87,10 @@ async def test_the_bar_marks_the_cursor_and_each_turn():
         bar.position = 0
         await pilot.pause()
         assert "turn" not in row(bar)  # before the first turn starts
+        bar.position = 250_000  # past the end, as a screen could set it for a moment: the cursor stays on the bar
+        await pilot.pause()
+        past = row(bar)
+        assert past[sum(bar_span(past)) - 1] == "●" and len(past) == len(text)
 
 
 async def test_a_click_on_the_bar_seeks_to_the_position_under_the_mouse():

@@ -137,9 +137,9 @@ class FileTree(Tree[str]):
         for path, version in wanted.items():
             fresh = version.index == newest
             known = self._changes.get(path)
-            if (known is version or known == version) and fresh == (path in self._marked):
-                continue
             self._changes[path] = version
+            if fresh == (path in self._marked) and known is not None and _drawn_alike(known, version):
+                continue  # relabelling costs a callback per node: thousands on a far seek
             self._by_path[path].set_label(self._label(path, fresh=fresh))
             if fresh:
                 self._marked.add(path)
@@ -244,6 +244,11 @@ class FileTree(Tree[str]):
 def _name(path: str) -> str:
     """The path's last part as a label shows it (in a ``Text``: a ``str`` label would be read as markup)."""
     return visible(posixpath.basename(path))
+
+
+def _drawn_alike(one: FileChange | FileVersion, other: FileChange | FileVersion) -> bool:
+    """Whether two changes of a file give it the same label."""
+    return one is other or (one.change, one.added, one.removed) == (other.change, other.added, other.removed)
 
 
 def _key(path: str, is_dir: bool) -> tuple[bool, str]:

@@ -7,7 +7,8 @@ a line-based view with a cost per update that does not grow with the answer:
 - finished markdown blocks (text up to a blank line outside a code fence) are
   rendered once with Rich and kept as lines;
 - the block still streaming is word-wrapped incrementally as plain text, only
-  its last visual line being redrawn, and is rendered as markdown once it ends.
+  its last visual line being redrawn (``deep_tui.live_wrap``), and is rendered
+  as markdown once it ends.
 
 Only visible lines are painted; the view follows the end unless the user has
 scrolled up, and then a hint in the bottom border says that new output arrived
@@ -23,15 +24,12 @@ pieces does not change what is drawn: a replayed state looks as it did live.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Literal
 
-from rich.cells import cell_len
 from rich.console import RenderableType
-from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.cache import LRUCache
@@ -39,6 +37,7 @@ from textual.events import Click
 from textual.strip import Strip
 
 from deep_tui.format import size
+from deep_tui.live_wrap import LiveWrap
 from deep_tui.terminal_text import visible
 from deep_tui.widgets.line_view import LineView
 
@@ -60,13 +59,12 @@ PROMPT_SHOWN = 2000
 UNSEEN_HINT = "new output below ↓ (End)"
 """The bottom border while output arrived below a reader who scrolled up; a click on it or End goes there."""
 FENCE = re.compile(r"^\s{0,3}(```|~~~)")
-TOKEN = re.compile(r"\n|[^\S\n]+|\S+")
 NEWLINES = re.compile(r"\n*")
 MESSAGE_NOTE = re.compile(r"↳ you \((steer|follow-up)\): ")
 """How the run state's fold notes a delivered message (``deep_tui.state``): drawn as ``add_message`` draws it."""
 TEXT_KINDS = ("answer", "thinking")
-MARK_LINES = 32
-"""Lines between the marks a streaming block's wrap leaves: a seek back into the block re-wraps fewer."""
+SPARE_WRAPS = 4
+"""Wraps of long paragraphs kept, once they stop streaming, for a seek back into them."""
 RENDER_CACHE = 1024
 """Answer paragraphs whose drawing is kept: a seek back and forth draws each paragraph once per width."""
 
@@ -83,95 +81,6 @@ class _Block:
     """How a prompt, error or note block is drawn (answers and thinking draw their source)."""
     cut: bool = False
     """An answer's paragraph that more of the answer follows."""
-
-
-class _LiveWrap:
-    """Greedy word wrap that takes text in pieces, touching only the last line; it can go back to a shorter
-    text from the last of the marks it leaves every few lines."""
-
-    def __init__(self, width: int, style: Style) -> None:
-        self.width = max(width, 1)
-        self.style = style
-        self.done: list[Strip] = []
-        self.line = ""
-        self.cells = 0
-        self.word_open = False
-        self.fed = 0
-        """Characters taken so far."""
-        self.marks: list[tuple[int, int, str, int, bool]] = [(0, 0, "", 0, False)]
-        """``fed``, lines done, ``line``, ``cells`` and ``word_open`` after a token, every ``MARK_LINES`` lines."""
-
-    def feed(self, text: str) -> None:
-        start, mark_at = self.fed, self.marks[-1][1] + MARK_LINES
-        self.fed += len(text)
-        for match in TOKEN.finditer(text):
-            self._take(match.group())
-            if len(self.done) >= mark_at:
-                self.marks.append((start + match.end(), len(self.done), self.line, self.cells, self.word_open))
-                mark_at = len(self.done) + MARK_LINES
-
-    def cut(self, length: int) -> int:
-        """Go back to the last mark within the first ``length`` characters; returns how many it has taken,
-        for the caller to feed the rest."""
-        where = bisect_right(self.marks, length, key=lambda mark: mark[0])
-        del self.marks[where:]
-        self.fed, lines, self.line, self.cells, self.word_open = self.marks[-1]
-        del self.done[lines:]
-        return self.fed
-
-    def _take(self, token: str) -> None:
-        if token == "\n":
-            self._commit()
-            self.word_open = False
-        elif token[0].isspace():
-            self.word_open = False
-            if self.cells + cell_len(token) <= self.width:
-                self.line += token
-                self.cells += cell_len(token)
-            else:
-                self._commit()
-        else:
-            self._word(token)
-
-    def _word(self, word: str) -> None:
-        if self.word_open and self.cells + cell_len(word) > self.width:
-            # The word began in an earlier piece: carry its start to the next line.
-            cut = max(self.line.rfind(" "), self.line.rfind("\t"))
-            if cut >= 0:
-                head, word = self.line[: cut + 1], self.line[cut + 1 :] + word
-                self.line, self.cells = head, cell_len(head)
-                self._commit()
-        elif self.cells + cell_len(word) > self.width and self.cells:
-            self._commit()
-        while cell_len(word) > self.width - self.cells:
-            room = self.width - self.cells
-            part = _take_cells(word, room)
-            if not part:
-                self._commit()
-                continue
-            self.line += part
-            self.cells += cell_len(part)
-            word = word[len(part) :]
-            self._commit()
-        self.line += word
-        self.cells += cell_len(word)
-        self.word_open = True
-
-    def _commit(self) -> None:
-        self.done.append(Strip([Segment(self.line, self.style)], self.cells))
-        self.line, self.cells = "", 0
-
-    def tail(self) -> list[Strip]:
-        return [Strip([Segment(self.line, self.style)], self.cells)] if self.line else []
-
-
-def _take_cells(text: str, cells: int) -> str:
-    taken = 0
-    for index, char in enumerate(text):
-        taken += cell_len(char)
-        if taken > cells:
-            return text[:index]
-    return text
 
 
 def _prompt_label(prompt: str, turn: int) -> Text:
@@ -208,7 +117,7 @@ class OutputView(LineView, can_focus=True):
         self._lines: list[Strip] = []
         self._live_start = 0
         """Index in ``_lines`` where the last block's lines begin."""
-        self._wrap: _LiveWrap | None = None
+        self._wrap: LiveWrap | None = None
         self._scan = 0
         """Where in the streaming block's source the next unscanned line starts."""
         self._fenced = False
@@ -222,6 +131,8 @@ class OutputView(LineView, can_focus=True):
         """Whether the last of them was left streaming."""
         self._drawings: LRUCache[tuple[str, bool, int], list[Strip]] = LRUCache(RENDER_CACHE)
         """Answer paragraphs drawn, by source, ``cut`` and width."""
+        self._spares: list[tuple[str, LiveWrap]] = []
+        """The wraps of the last long blocks that stopped streaming, each with the block's text, latest first."""
         self._drawn: tuple[int, _Block | None, int, bool] = (0, None, 0, False)
         """``_blocks`` as ``show_blocks`` left it, to tell whether an ``add_*`` came since."""
 
@@ -270,7 +181,8 @@ class OutputView(LineView, can_focus=True):
         that grew or shrank keeps its paragraphs that did not change.
         """
         new = list(blocks)
-        old = self._shown if self._still_drawn() else []
+        drawn = self._still_drawn()
+        old = self._shown if drawn else []
         new_live = streaming and bool(new) and new[-1].kind in TEXT_KINDS
         same = 0
         for before, after in zip(old, new, strict=False):
@@ -279,7 +191,7 @@ class OutputView(LineView, can_focus=True):
             same += 1
         if same and (self._shown_live and same == len(old)) != (new_live and same == len(new)):
             same -= 1  # the same text, but streaming in one and finished in the other
-        if same == len(old) == len(new):
+        if drawn and same == len(old) == len(new):
             return
         lines_before, fresh_before = len(self._lines), self._fresh
         if not old:
@@ -362,16 +274,35 @@ class OutputView(LineView, can_focus=True):
             self._feed(rest[len(tail.source) :])
         elif tail is not None and tail.live and tail.source.startswith(rest):
             assert self._wrap is not None
-            taken = self._wrap.cut(len(rest))
-            tail.source, self._scan, self._fenced = rest[:taken], 0, False
-            if tail.kind == "answer":
-                self._next_boundary(tail.source)  # none there: for the fences and where to scan from
-            self._feed(rest[taken:])
+            self._rewind(self._wrap, rest)
         else:
             self._truncate(keep)
             self._start_live(block.kind)  # type: ignore[arg-type]
-            self._feed(rest)
+            wrap = self._wrap
+            assert wrap is not None
+            spare = next((w for source, w in self._spares if source.startswith(rest) and w.same_as(wrap)), None)
+            if spare is not None:
+                self._rewind(spare, rest)
+            else:
+                self._feed(rest)
         self._end_text(live)
+
+    def _rewind(self, wrap: LiveWrap, text: str) -> None:
+        """Stream ``text`` into the last block with ``wrap``, which wrapped a text that ``text`` begins (or the
+        other way round): from its last mark within ``text`` on, rather than from the start."""
+        block = self._blocks[-1]
+        taken = wrap.cut(len(text))
+        self._wrap = wrap
+        block.source, self._scan, self._fenced = text[:taken], 0, False
+        if block.kind == "answer":
+            self._next_boundary(block.source)  # there is no paragraph's end there: for the fences, and the scan
+        self._feed(text[taken:])
+
+    def _keep_wrap(self, source: str, wrap: LiveWrap | None) -> None:
+        """Keep the wrap of a block that stops streaming, if long, for a seek back into it: re-wrapping a long
+        paragraph costs about a millisecond per kilobyte."""
+        if wrap is not None and len(wrap.marks) > 1:
+            self._spares = [(source, wrap), *((s, w) for s, w in self._spares[: SPARE_WRAPS - 1] if w is not wrap)]
 
     def _end_text(self, live: bool) -> None:
         if live:
@@ -394,7 +325,7 @@ class OutputView(LineView, can_focus=True):
     def _start_live(self, kind: BlockKind) -> None:
         self._blocks.append(_Block(kind))
         self._live_start = len(self._lines)
-        self._wrap = _LiveWrap(self._content_width(), STYLES[kind])
+        self._wrap = LiveWrap(self._content_width(), STYLES[kind])
         self._scan = 0
 
     def _feed(self, text: str) -> None:
@@ -411,6 +342,7 @@ class OutputView(LineView, can_focus=True):
         source, start = block.source, 0
         self.text_changed(self._live_start)
         del self._lines[self._live_start :]
+        self._keep_wrap(source[:cut], self._wrap)
         while cut is not None:
             block.source, block.live, block.cut = source[start:cut], False, True
             block.lines = self._render(block)
@@ -422,7 +354,7 @@ class OutputView(LineView, can_focus=True):
         block.source = source[start:]
         self._scan -= start
         self._live_start = len(self._lines)
-        self._wrap = _LiveWrap(self._content_width(), STYLES["answer"])
+        self._wrap = LiveWrap(self._content_width(), STYLES["answer"])
         self._wrap.feed(block.source)
 
     def _next_boundary(self, source: str) -> int | None:
@@ -441,6 +373,7 @@ class OutputView(LineView, can_focus=True):
             return
         block = self._blocks[-1]
         block.live = False
+        self._keep_wrap(block.source, self._wrap)
         self._wrap = None
         self._fenced = False
         if not block.source.strip():
@@ -544,11 +477,12 @@ class OutputView(LineView, can_focus=True):
             return
         self._width = width
         self._lines = []
+        self._spares = []
         self.text_changed(0)
         for block in self._blocks:
             self._live_start = len(self._lines)
             if block.live:
-                self._wrap = _LiveWrap(width, STYLES[block.kind])
+                self._wrap = LiveWrap(width, STYLES[block.kind])
                 self._wrap.feed(block.source)
                 self._lines.extend(self._wrap.done + self._wrap.tail())
             else:

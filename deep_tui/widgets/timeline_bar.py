@@ -140,7 +140,7 @@ class TimelineBar(Widget):
 
     def _bar(self, cells: int) -> Text:
         """The bar: played up to the cursor, the turn marks on it."""
-        at = round(self.position / self.length * (cells - 1)) if self.length and cells > 1 else 0
+        at = min(max(round(self.position / self.length * (cells - 1)), 0), cells - 1) if self.length else 0
         glyphs = [PLAYED] * at + [CURSOR] + [AHEAD] * (cells - at - 1)
         styles = [STYLE_PLAYED] * at + [STYLE_CURSOR] + [STYLE_AHEAD] * (cells - at - 1)
         for mark in self._mark_cells(cells):
