@@ -257,7 +257,7 @@ class DashboardScreen(Screen[None]):
         agent = state.agents.get(self.drilled) if self.drilled is not None else None
         source = agent if agent is not None else state
         self.query_one(TodoList).show(source.todos)
-        self.query_one(OutputView).show_blocks(source.output)
+        self.query_one(OutputView).show_blocks(source.output, streaming=state.running)
         self.query_one(ToolCallLog).show_calls(source.calls, state.turns, state.subagents)
 
     def drill(self, task_id: str | None) -> None:
