@@ -407,6 +407,7 @@ def main() -> int:
     )  # fmt: skip
     spacings = [5, 50] if options.quick else [250, 500, 1000, 2000, 4000]
     say = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
+    started, load = time.perf_counter(), os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="deep-tui-replay-") as home:
         say(f"versions: {files:,} files written {writes} times…")
         bare = run_child("versions", home, files=files, writes=writes, per_step=10, record=False)
@@ -421,9 +422,16 @@ def main() -> int:
         heavy = many_calls_recording(Path(home, "many-calls"), 2_000 if options.quick else 100_000)
         sought_heavy = run_child("seek", home, recording=heavy, every=spacings, seeks=seeks)
         say("the replay dashboard: first frames (tmux), seeks, keys while playing at max…")
+        dashboard_load = os.getloadavg()[0]
         frames = replay_first_frames(recording, sought["events"], 1 if options.quick else 11, home)
         sought_ui = run_child("dashboard_seek", home, recording=recording, seeks=5 if options.quick else 200)
         keys = run_child("play_keys", home, recording=recording, keys=3 if options.quick else 200)
+    from run import machine  # benchmarks/run.py, beside this file
+
+    print(
+        f"{machine()} · load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end · "
+        f"took {time.perf_counter() - started:.0f} s"
+    )
     print(f"\n{files:,} files written {writes} times ({files * writes:,} versions, {kept['steps']:,} steps):\n")
     print("| measure | versions kept | baseline: no recorder |\n|---|---|---|")
     print(f"| peak RSS | {kept['rss_mb']:.0f} MB | {bare['rss_mb']:.0f} MB |")
@@ -455,7 +463,7 @@ def main() -> int:
             f"\nWith a keyframe every {KEYFRAME_EVERY:,} events: every keyframe built in {result['build_s']:.1f} s; "
             f"peak RSS then {result['built_rss_mb']:.0f} MB (before the other spacings were tried)"
         )
-    print_dashboard(sought["events"], frames, sought_ui, keys)
+    print_dashboard(sought["events"], frames, sought_ui, keys, dashboard_load)
     return 0
 
 
@@ -477,7 +485,9 @@ def replay_first_frames(recording: str, events: int, runs: int, home: str) -> di
     )
 
 
-def print_dashboard(events: int, frames: dict[str, float] | None, sought: dict[str, Any], keys: dict[str, Any]) -> None:
+def print_dashboard(
+    events: int, frames: dict[str, float] | None, sought: dict[str, Any], keys: dict[str, Any], load: float
+) -> None:
     from deep_tui.playback import MOST_PER_FRAME
     from deep_tui.screens.replay import FRAME
 
@@ -497,7 +507,10 @@ def print_dashboard(events: int, frames: dict[str, float] | None, sought: dict[s
         met = percentile(result["times"], q) <= budget if budget else None
         row(measure, value, baseline, base_value, f"≤ {budget * 1000:.0f} ms" if budget else "–", met)
 
-    print(f"\nthe replay dashboard on the stress recording, {events:,} events (Pilot at 160×48, tmux at 120×40):\n")
+    print(
+        f"\nthe replay dashboard on the stress recording, {events:,} events (Pilot at 160×48, tmux at 120×40), "
+        f"load average {load:.1f} as it began:\n"
+    )
     print("| measure | replay | baseline | baseline value | budget | met |\n|---|---|---|---|---|---|")
     if frames is not None:
         row("first frame, to the recording's event count (median)", f"{frames['replay'] * 1000:,.0f} ms",
