@@ -13,20 +13,38 @@ Each measurement runs in a fresh child process (``replay.py child NAME PARAMS``)
   state), all keyframes built, and seeks to random positions, for several keyframe
   spacings; then the same on a recording of nearly only tool calls, whose state is large.
   The baseline is a fold from the start to the same positions.
+
+Then the replay dashboard on the stress recording, each figure beside a baseline and its budget:
+
+- first frame: ``python -m deep_tui replay PATH`` started in a real terminal (tmux) until the
+  status line says "replay ·" and the timeline bar counts the recording's events ("0/99,617"),
+  taking turns with the live dashboard's first frame ("deep-tui ·"), the median of each;
+- dashboard_seek: ``ReplayScreen.seek`` to random positions and the frame that shows it
+  (Pilot, 160×48, every keyframe built), against ``Timeline.state_at`` alone at the same positions;
+- play_keys: the whole recording played at "max" (events/s), then keys that move the focus
+  (``ctrl+t``/``ctrl+l``) sent through the terminal driver while it plays from the start,
+  against the same keys with the replay paused.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import compileall
+import contextlib
 import json
 import os
 import random
 import resource
+import shlex
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -172,7 +190,178 @@ def many_calls_recording(path: Path, events: int) -> str:
     return str(path)
 
 
-CHILDREN = {"versions": versions, "seek": seek}
+# The replay dashboard ----------------------------------------------------------------------------------
+#
+# Each time is wall-clock (the budget's) and, beside it, the CPU time the process spent meanwhile: on a
+# shared, loaded machine the first can be several times the second.
+
+
+@contextlib.asynccontextmanager
+async def replay_app(recording: str, seconds: float = 300) -> AsyncIterator[tuple[Any, Any]]:
+    """The replay dashboard of ``recording`` under Pilot at 160×48, attached, with every keyframe built (they
+    are made in a thread once the recording is open: measured here, they would compete with what is timed)."""
+    from deep_tui.app import DeepTUI
+    from deep_tui.source import RecordingSource
+
+    app = DeepTUI(RecordingSource.open(recording))
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = app.dashboard
+        deadline = time.perf_counter() + seconds
+        while screen.state is None or screen.timeline.built < len(screen.timeline) or app.focused is None:
+            if time.perf_counter() > deadline:
+                raise TimeoutError("the replay never finished building its keyframes")
+            await asyncio.sleep(0.01)
+        await pilot.pause()
+        yield app, screen
+
+
+async def _refreshed(app: Any) -> None:
+    """Until the frame after what was just done has been drawn."""
+    shown = asyncio.Event()
+    app.call_after_refresh(shown.set)
+    await shown.wait()
+
+
+async def _dashboard_seek(recording: str, seeks: int) -> dict[str, Any]:
+    async with replay_app(recording) as (app, screen):
+        timeline = screen.timeline
+        positions = random.Random(7).sample(range(len(timeline) + 1), seeks)
+        times, cpu = [], []
+        for position in positions:
+            started, used = time.perf_counter(), time.process_time()
+            screen.seek(position)
+            await _refreshed(app)
+            times.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - used)
+            assert screen.position == position
+            await asyncio.sleep(0.02)
+        alone = []
+        for position in positions:
+            started = time.perf_counter()
+            timeline.state_at(position)
+            alone.append(time.perf_counter() - started)
+    return {"events": len(timeline), "times": times, "cpu": cpu, "alone": alone, "rss_mb": peak_rss_mb()}
+
+
+def dashboard_seek(recording: str, seeks: int) -> dict[str, Any]:
+    """Seeks in the replay dashboard, each until the frame that shows it; ``state_at`` alone is the baseline."""
+    return asyncio.run(_dashboard_seek(recording, seeks))
+
+
+async def _key(app: Any, key: str, done: Callable[[], bool]) -> tuple[float, float]:
+    """Wall and CPU seconds from ``key`` arriving from the terminal driver to the frame after ``done()``."""
+    from textual import events
+
+    started, used = time.perf_counter(), time.process_time()
+    message = events.Key(key, None)
+    message.set_sender(app)
+    app._driver.send_message(message)
+    while not done():
+        if time.perf_counter() - started > 30:
+            raise TimeoutError(f"{key} had no effect in 30 s")
+        await asyncio.sleep(0)
+    await _refreshed(app)
+    return time.perf_counter() - started, time.process_time() - used
+
+
+async def _focus_key(app: Any) -> tuple[float, float]:
+    """``ctrl+t`` or ``ctrl+l``, whichever moves the focus: a pane takes it, and the footer its keys."""
+    key, pane = ("ctrl+l", "#calls") if app.focused is app.query_one("#todos") else ("ctrl+t", "#todos")
+    target = app.query_one(pane)
+    return await _key(app, key, lambda: app.focused is target)
+
+
+async def _cursor_key(app: Any) -> tuple[float, float]:
+    """Up or down in the tool-call log (focused), whichever moves its cursor: up while it follows the newest
+    call, else down (which follows again from the last row but one)."""
+    log = app.query_one("#calls")
+    before = log.cursor
+    return await _key(app, "up" if before < 0 else "down", lambda: log.cursor != before)
+
+
+async def _keys_while(app: Any, screen: Any, probe: Callable[..., Any], keys: int, playing: bool) -> dict[str, Any]:
+    """``keys`` probes, paused or while playing (from the start again whenever the end is reached)."""
+    times, cpu, plays = [], [], 0
+    for _ in range(keys):
+        if playing and not screen.playback.playing:
+            screen.action_play()  # at the end, it starts again from the start
+            plays += 1
+        while probe is _cursor_key and len(app.query_one("#calls").rows) < 3:  # a restart emptied the log
+            await asyncio.sleep(0.01)
+        wall, used = await probe(app)
+        times.append(wall)
+        cpu.append(used)
+        await asyncio.sleep(0.03)
+    if screen.playback.playing:
+        screen.action_play()  # pause
+    return {"times": times, "cpu": cpu, "plays": plays}
+
+
+async def _play_keys(recording: str, keys: int) -> dict[str, Any]:
+    async with replay_app(recording) as (app, screen):
+        result: dict[str, Any] = {"events": len(screen.timeline)}
+        result["focus_paused"] = await _keys_while(app, screen, _focus_key, keys, playing=False)
+        while screen.playback.speed is not None:
+            screen.action_speed(1)
+        # The whole recording at max, nothing else asked of the app.
+        started, used = time.perf_counter(), time.process_time()
+        screen.action_play()
+        while screen.playback.playing:
+            await asyncio.sleep(0.005)
+        result["play_s"], result["play_cpu_s"] = time.perf_counter() - started, time.process_time() - used
+        assert screen.position == len(screen.timeline)
+        screen.seek(0)
+        result["focus_playing"] = await _keys_while(app, screen, _focus_key, keys, playing=True)
+        if app.focused is not app.query_one("#calls"):
+            await _focus_key(app)  # the tool-call log takes the keys
+        screen.seek(len(screen.timeline))
+        result["cursor_paused"] = await _keys_while(app, screen, _cursor_key, keys, playing=False)
+        screen.seek(0)
+        result["cursor_playing"] = await _keys_while(app, screen, _cursor_key, keys, playing=True)
+    result["rss_mb"] = peak_rss_mb()
+    return result
+
+
+def play_keys(recording: str, keys: int) -> dict[str, Any]:
+    """The recording played at max, timed; then keys while it plays, against the same keys paused."""
+    return asyncio.run(_play_keys(recording, keys))
+
+
+def first_frames(commands: dict[str, tuple[str, tuple[str, ...]]], runs: int, home: str) -> dict[str, float]:
+    """Median seconds from starting each command in a real terminal (tmux) until all its markers are on screen.
+
+    As ``first_frames`` in benchmarks/run.py, with several markers: the commands take turns,
+    run by run, so that a busy moment of the machine falls on all of them alike.
+    """
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    with tempfile.TemporaryDirectory(prefix="deeptui-tmux-") as sockets:
+        for n in range(runs):
+            for name, (command, markers) in commands.items():
+                session = f"{name}-{n}"
+                tmux = ["tmux", "-S", os.path.join(sockets, session)]
+                started = time.perf_counter()
+                pane = f"unset COLUMNS LINES; cd {ROOT}; export DEEP_TUI_HOME={home}; exec {command}"
+                subprocess.run([*tmux, "new-session", "-d", "-s", session, "-x", "120", "-y", "40", pane], check=True)
+                try:
+                    _until_shown(tmux, session, markers, started)
+                    times[name].append(time.perf_counter() - started)
+                finally:
+                    subprocess.run([*tmux, "kill-server"], check=False)
+                time.sleep(0.3)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def _until_shown(tmux: list[str], session: str, markers: tuple[str, ...], started: float) -> None:
+    while True:
+        shown = subprocess.run([*tmux, "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
+        if all(marker in shown for marker in markers):
+            return
+        if time.perf_counter() - started > 30:
+            raise TimeoutError(f"{markers!r} never all appeared; the screen:\n{shown}")
+        time.sleep(0.005)
+
+
+CHILDREN = {"versions": versions, "seek": seek, "dashboard_seek": dashboard_seek, "play_keys": play_keys}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -218,6 +407,7 @@ def main() -> int:
     )  # fmt: skip
     spacings = [5, 50] if options.quick else [250, 500, 1000, 2000, 4000]
     say = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
+    started, load = time.perf_counter(), os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="deep-tui-replay-") as home:
         say(f"versions: {files:,} files written {writes} times…")
         bare = run_child("versions", home, files=files, writes=writes, per_step=10, record=False)
@@ -231,6 +421,17 @@ def main() -> int:
         sought = run_child("seek", home, recording=recording, every=spacings, seeks=seeks)
         heavy = many_calls_recording(Path(home, "many-calls"), 2_000 if options.quick else 100_000)
         sought_heavy = run_child("seek", home, recording=heavy, every=spacings, seeks=seeks)
+        say("the replay dashboard: first frames (tmux), seeks, keys while playing at max…")
+        dashboard_load = os.getloadavg()[0]
+        frames = replay_first_frames(recording, sought["events"], 1 if options.quick else 11, home)
+        sought_ui = run_child("dashboard_seek", home, recording=recording, seeks=5 if options.quick else 200)
+        keys = run_child("play_keys", home, recording=recording, keys=3 if options.quick else 200)
+    from run import machine  # benchmarks/run.py, beside this file
+
+    print(
+        f"{machine()} · load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end · "
+        f"took {time.perf_counter() - started:.0f} s"
+    )
     print(f"\n{files:,} files written {writes} times ({files * writes:,} versions, {kept['steps']:,} steps):\n")
     print("| measure | versions kept | baseline: no recorder |\n|---|---|---|")
     print(f"| peak RSS | {kept['rss_mb']:.0f} MB | {bare['rss_mb']:.0f} MB |")
@@ -262,7 +463,73 @@ def main() -> int:
             f"\nWith a keyframe every {KEYFRAME_EVERY:,} events: every keyframe built in {result['build_s']:.1f} s; "
             f"peak RSS then {result['built_rss_mb']:.0f} MB (before the other spacings were tried)"
         )
+    print_dashboard(sought["events"], frames, sought_ui, keys, dashboard_load)
     return 0
+
+
+def replay_first_frames(recording: str, events: int, runs: int, home: str) -> dict[str, float] | None:
+    """The replay's first frame and the live dashboard's, in turns; None without tmux."""
+    if shutil.which("tmux") is None:
+        print("tmux not found: first-frame times skipped", file=sys.stderr)
+        return None
+    # As benchmarks/run.py does: with bytecode, as a regular `pip install` leaves it.
+    compileall.compile_dir(ROOT / "deep_tui", quiet=1)
+    python = shlex.quote(sys.executable)
+    return first_frames(
+        {
+            "live": (f"{python} -m deep_tui --demo-speed 0", ("deep-tui ·",)),
+            "replay": (f"{python} -m deep_tui replay {shlex.quote(recording)}", ("replay ·", f"0/{events:,}")),
+        },
+        runs,
+        home,
+    )
+
+
+def print_dashboard(
+    events: int, frames: dict[str, float] | None, sought: dict[str, Any], keys: dict[str, Any], load: float
+) -> None:
+    from deep_tui.playback import MOST_PER_FRAME
+    from deep_tui.screens.replay import FRAME
+
+    def ms(values: list[float], q: float) -> str:
+        return f"{percentile(values, q) * 1000:,.1f} ms"
+
+    def row(measure: str, value: str, baseline: str, base: str, budget: str = "–", met: bool | None = None) -> None:
+        shown = "–" if met is None else ("yes" if met else "**no**")
+        print(f"| {measure} | {value} | {baseline} | {base} | {budget} | {shown} |")
+
+    def timed(
+        measure: str, q: float, result: dict[str, Any], baseline: str, base: dict[str, Any], budget: float = 0
+    ) -> None:
+        """A percentile of wall-clock times, with that of the CPU times beside it in brackets."""
+        value = f"{ms(result['times'], q)} ({ms(result['cpu'], q)} CPU)"
+        base_value = ms(base["times"], q) + (f" ({ms(base['cpu'], q)} CPU)" if "cpu" in base else "")
+        met = percentile(result["times"], q) <= budget if budget else None
+        row(measure, value, baseline, base_value, f"≤ {budget * 1000:.0f} ms" if budget else "–", met)
+
+    print(
+        f"\nthe replay dashboard on the stress recording, {events:,} events (Pilot at 160×48, tmux at 120×40), "
+        f"load average {load:.1f} as it began:\n"
+    )
+    print("| measure | replay | baseline | baseline value | budget | met |\n|---|---|---|---|---|---|")
+    if frames is not None:
+        row("first frame, to the recording's event count (median)", f"{frames['replay'] * 1000:,.0f} ms",
+            "live dashboard's first frame (--demo-speed 0)", f"{frames['live'] * 1000:,.0f} ms", "≤ 1,000 ms",
+            frames["replay"] <= 1.0)  # fmt: skip
+    alone = {"times": sought["alone"]}
+    seeks = len(sought["times"])
+    timed(f"seek and its frame, p50 ({seeks} positions)", 50, sought, "Timeline.state_at alone, p50", alone)
+    timed(f"seek and its frame, p95 ({seeks} positions)", 95, sought, "Timeline.state_at alone, p95", alone, 0.1)
+    for kind, label in (("focus", "focus key (^t/^l)"), ("cursor", "tool-call log's ↑/↓")):
+        playing, paused = keys[f"{kind}_playing"], keys[f"{kind}_paused"]
+        n = len(playing["times"])
+        timed(f"{label} p50 while playing at max ({n} keys)", 50, playing, "paused, p50", paused)
+        timed(f"{label} p99 while playing at max ({n} keys)", 99, playing, "paused, p99", paused, 0.05)
+    rate = keys["events"] / keys["play_s"]
+    played = f"{keys['play_s']:.1f} s ({keys['play_cpu_s']:.1f} s CPU), {rate:,.0f} events/s"
+    ceiling = f"at most {MOST_PER_FRAME} events a frame, {1 / FRAME:g} frames/s"
+    row("the whole recording at max", played, ceiling, f"{MOST_PER_FRAME / FRAME:,.0f} events/s")
+    print(f"\npeak RSS: {sought['rss_mb']:.0f} MB seeking, {keys['rss_mb']:.0f} MB playing")
 
 
 if __name__ == "__main__":

@@ -85,7 +85,9 @@ class ReplayScreen(DashboardScreen):
         bar = self.query_one(TimelineBar)
         bar.length = len(self.timeline)
         bar.set_turns([(mark.position, mark.turn) for mark in self.timeline.turns])
-        self._build_keyframes()
+        # After the frame that shows the recording: a thread folding from the start would take the GIL
+        # half the time, and that frame with it.
+        self.call_after_refresh(self._build_keyframes)
         self._moved()
         if self.playback.playing:
             self._play()
