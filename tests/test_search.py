@@ -343,9 +343,8 @@ async def test_in_the_dashboard_slash_searches_the_output_and_f_filters_the_tool
         log = app.query_one(ToolCallLog)
         calls = [row for row in log.rows if hasattr(row, "tool")]
         assert calls and all(row.tool == "read_file" for row in calls)
-        assert (
-            "tool:read" in log.border_title and f"{len(calls)}/16" in log.border_title
-        )  # 15 calls of the agent, 1 of its tester
+        # 16 calls: the agent's 15 and its tester's one.
+        assert "tool:read" in log.border_title and f"{len(calls)}/16" in log.border_title
 
 
 async def test_a_pane_shown_full_screen_keeps_its_search_bar_in_view():
