@@ -89,11 +89,11 @@ async def raw_run(stress: str) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - started}
 
 
-async def dashboard_run(stress: str, key_probe: bool = False) -> dict[str, Any]:
+async def dashboard_run(stress: str, key_probe: bool = False, after_keys: int = 60) -> dict[str, Any]:
     """The stress agent in the dashboard, until the app has shown its RunFinished.
 
     With ``key_probe``, a key is typed into the prompt every 50 ms during the run
-    and its latency measured; after the run, more keys are measured.
+    and its latency measured; after the run, ``after_keys`` more keys are measured.
     """
     from deep_tui.app import DeepTUI
     from deep_tui.source import Live
@@ -113,7 +113,7 @@ async def dashboard_run(stress: str, key_probe: bool = False) -> dict[str, Any]:
         await _until(pilot, lambda: app.dashboard.status == "completed", seconds=600)
         seconds = time.perf_counter() - started
         if key_probe:
-            for _ in range(60):
+            for _ in range(after_keys):
                 after.append(await _key_latency(app))
                 await asyncio.sleep(0.02)
         rows = len(app.query_one("#calls").records)
@@ -671,6 +671,7 @@ class Sizes:
     paragraph: int
     markdown_cap: float
     idle_keys: int
+    after_keys: int
     streaming: str
     many_calls: str
     cancels: int
@@ -683,7 +684,7 @@ class Sizes:
 
 FULL = Sizes(
     frame_runs=11, long_runs=3, calls=2000, deltas=60_000, answer=320_000, paragraph=50_000, markdown_cap=20,
-    idle_keys=100,
+    idle_keys=100, after_keys=60,
     streaming="turns=0,answer=480000,paragraph=20000,rate=5000",
     many_calls="turns=1000,calls_per_turn=10,files=200,answer=4000",
     cancels=20,
@@ -693,6 +694,7 @@ FULL = Sizes(
 )  # fmt: skip
 QUICK = Sizes(
     frame_runs=1, long_runs=1, calls=20, deltas=250, answer=2_000, paragraph=500, markdown_cap=0.5, idle_keys=5,
+    after_keys=5,
     streaming="turns=0,answer=2000,paragraph=500,rate=5000",
     many_calls="turns=2,calls_per_turn=10,files=10,answer=400",
     cancels=2,
@@ -755,8 +757,8 @@ def measure(size: Sizes, run: RunChild = run_child) -> list[Row]:
 
     say("key latency…")
     idle = run("idle_keys", n=size.idle_keys)["latencies"]
-    streaming = run("dashboard_run", stress=size.streaming, key_probe=True)
-    many_calls = run("dashboard_run", stress=size.many_calls, key_probe=True)
+    streaming = run("dashboard_run", stress=size.streaming, key_probe=True, after_keys=size.after_keys)
+    many_calls = run("dashboard_run", stress=size.many_calls, key_probe=True, after_keys=size.after_keys)
     for label, values in (
         ("while streaming 5,000 deltas/s", streaming["during"]),
         (f"after {many_calls['rows']:,} tool calls", many_calls["after"]),

@@ -14,6 +14,6 @@ os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="deep-tui-tests-config-"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked ``slow`` go first: the workers then end on short tests together, instead of one of them
-    running a long test alone while the others are done."""
+    """Tests marked ``slow`` go first, one to each worker as it gets free (``--maxschedchunk 1``): the workers
+    then end on short tests together, instead of one of them running a long test alone while the others are done."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
