@@ -232,8 +232,9 @@ def test_each_run_is_kept_on_disk_unless_asked_not_to():
         run_id = start_run(client, "plan the garden")
         assert web.wait_finished(run_id) == "completed"
         saved = Path(client.get(f"/runs/{run_id}").json()["saved_in"])
-        for _ in range(500):  # the recorder's thread saves as the run ends; session.json is the last file it writes
-            if (saved / "session.json").exists():
+        source = web.runs.get(run_id).source
+        for _ in range(500):  # the run's source is closed, its last save written, off the loop after the run ends
+            if source is not None and source.recorder is None:
                 break
             time.sleep(0.02)
         assert (saved / "files" / "garden" / "beds.md").read_text() == GARDEN_BEDS
