@@ -21,9 +21,9 @@ Then the replay dashboard on the stress recording, each figure beside a baseline
   taking turns with the live dashboard's first frame ("deep-tui ·"), the median of each;
 - dashboard_seek: ``ReplayScreen.seek`` to random positions and the frame that shows it
   (Pilot, 160×48, every keyframe built), against ``Timeline.state_at`` alone at the same positions;
-- play_keys: the whole recording played at "max" (events/s), then keys that move the focus
-  (``ctrl+t``/``ctrl+l``) sent through the terminal driver while it plays from the start,
-  against the same keys with the replay paused.
+- play_keys: the whole recording played at "max" (events/s); then keys sent through the terminal
+  driver, in turns while it plays at max and paused (the baseline), in a fresh app for each kind:
+  focus keys (``ctrl+t``/``ctrl+l``) and the tool-call log's up/down.
 """
 
 from __future__ import annotations
