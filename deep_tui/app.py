@@ -312,20 +312,22 @@ class DeepTUI(App[None]):
         else:
             self.push_screen(ApprovalScreen(event, self._decide, self.action_cancel_run, folder_of))
 
-    def _decide(self, event: ApprovalRequested, answer: Answer) -> None:
+    def _decide(self, event: ApprovalRequested, answer: Answer) -> bool:
+        """Hand a decision to the run; False when it no longer waits for one."""
         from deep_tui.approvals import NotWaiting, folder_of
 
         if self.source is None:
-            return
+            return False
         try:
             self.source.approve(event.call_id, answer.approve, reason=answer.reason, args=answer.args)
         except NotWaiting:
             self.notify(f"{event.tool} was already decided (its time ran out, or the turn ended).", severity="warning")
-            return
+            return False
         if answer.always is not None:
             folder = folder_of(event.args) if answer.always == "folder" else None
             rule = self.source.add_rule(event.tool, folder)
             self.notify(f"{rule.describe()}, for the rest of this session (the palette removes it).", markup=False)
+        return True
 
     def _finished(self, event: Event) -> None:
         assert event.type == "run_finished"

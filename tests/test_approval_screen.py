@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from agents.gated import PLAN
+from canned import CannedSource
 from test_app import SIZE, shown, until
 from textual.pilot import Pilot
 from textual.widgets import Input, Static, TextArea
 from textual.widgets._footer import FooterKey
 
 from deep_tui.app import DeepTUI
+from deep_tui.approvals import NotWaiting
+from deep_tui.events import ApprovalRequested, ApprovalResolved, Event, RunFinished, RunStarted
 from deep_tui.screens.approval import ApprovalScreen
 from deep_tui.source import Live
 from deep_tui.spec import AgentSpec
@@ -153,3 +158,54 @@ async def test_the_demo_asks_before_writing_when_started_with_approve_write_file
         await pilot.press("a")
         await until(pilot, lambda: app.dashboard.status == "completed")
         assert "/README.md" in files(app)
+
+
+class DecidingSource(CannedSource):
+    """A turn that asks for one call, then waits until the test lets the run confirm the decision."""
+
+    def __init__(self, not_waiting: bool = False) -> None:
+        super().__init__([], {}, {})
+        self.not_waiting = not_waiting
+        self.decisions: list[bool] = []
+        self.confirm = asyncio.Event()
+
+    async def turn(self, prompt: str) -> AsyncIterator[Event]:
+        yield RunStarted(seq=0, t=0.0, run_id="r", session_id="s", turn=1, prompt=prompt, agent="canned")
+        yield ApprovalRequested(seq=1, t=0.1, call_id="c1", tool="deploy", args={"target": "prod"})
+        await self.confirm.wait()
+        if not self.not_waiting:
+            yield ApprovalResolved(seq=2, t=0.2, call_id="c1", tool="deploy", decision="approved", by="key")
+        yield RunFinished(seq=3, t=0.3, status="completed")
+
+    def approve(self, call_id: str, approve: bool, *, reason: str | None = None, args: dict | None = None) -> None:
+        if self.not_waiting:
+            raise NotWaiting(call_id)
+        self.decisions.append(approve)
+
+
+async def test_the_screen_closes_once_the_run_has_the_decision_so_the_tool_starts_first():
+    source = DecidingSource()
+    app = DeepTUI(source, prompt="go")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await asked(pilot)
+        await pilot.press("y")
+        await pilot.pause()
+        assert source.decisions == [True]
+        assert app.screen is screen and shown(screen.query_one("#approval-title")).strip() == "Approved: deploy"
+        assert not [key for key in screen.query(FooterKey) if key.action in ("approve", "deny", "edit", "always")]
+        await pilot.press("y", "n")
+        assert source.decisions == [True]
+        source.confirm.set()
+        await until(pilot, lambda: not isinstance(app.screen, ApprovalScreen))
+        await until(pilot, lambda: app.dashboard.status == "completed")
+
+
+async def test_a_decision_the_run_no_longer_waits_for_closes_the_screen_at_once():
+    source = DecidingSource(not_waiting=True)
+    app = DeepTUI(source, prompt="go")
+    async with app.run_test(size=SIZE) as pilot:
+        await asked(pilot)
+        await pilot.press("y")
+        await until(pilot, lambda: not isinstance(app.screen, ApprovalScreen))
+        source.confirm.set()
+        await until(pilot, lambda: app.dashboard.status == "completed")

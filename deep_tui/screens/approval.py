@@ -64,7 +64,7 @@ class ApprovalScreen(ModalScreen[None]):
     def __init__(
         self,
         first: ApprovalRequested,
-        decide: Callable[[ApprovalRequested, Answer], None],
+        decide: Callable[[ApprovalRequested, Answer], bool],
         cancel_turn: Callable[[], object],
         folder_of: Callable[[dict[str, object]], str | None],
     ) -> None:
@@ -162,7 +162,9 @@ class ApprovalScreen(ModalScreen[None]):
             return self.mode == "edit"
         if action == "leave":
             return self.mode != "call"
-        if action in ("approve", "deny", "edit", "always", "always_here", "cancel_turn"):
+        if action in ("approve", "deny", "edit", "always", "always_here"):
+            return self.mode == "call" and self.current is not None
+        if action == "cancel_turn":
             return self.mode == "call"
         return True
 
@@ -173,11 +175,23 @@ class ApprovalScreen(ModalScreen[None]):
         if event is None:
             return
         self.queue.pop(0)  # before deciding: whatever happens next, this call is not asked again here
-        self.decide(event, answer)
+        sent = self.decide(event, answer)
         if self.queue:
             self._show()
+        elif sent:
+            self._show_answered(event, answer)
         else:
             self.dismiss()
+
+    def _show_answered(self, event: ApprovalRequested, answer: Answer) -> None:
+        """The last call is answered: the screen stays until the run says so (its ``approval_resolved``).
+
+        Closing a screen restyles the dashboard under it, tens of milliseconds in which the approved tool
+        would wait; closing once the run has taken the decision lets the tool start first.
+        """
+        said = "Approved" if answer.approve else "Denied"
+        self.query_one("#approval-title", Static).update(Text.assemble((f"{said}: ", "bold"), visible(event.tool)))
+        self.refresh_bindings()
 
     def action_approve(self) -> None:
         self._answer(Answer(approve=True))
