@@ -20,10 +20,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Static, TextArea
+from textual.widgets import Input, Static, TextArea
 
 from deep_tui.events import ApprovalRequested
 from deep_tui.terminal_text import visible
+from deep_tui.widgets.key_footer import KeyFooter
 
 LANGUAGES = {"diff": "diff", "command": "bash", "args": "json"}
 """How each kind of preview is highlighted."""
@@ -84,7 +85,7 @@ class ApprovalScreen(ModalScreen[None]):
                 placeholder="Why not? (sent to the agent; Enter denies, Escape goes back)", id="approval-reason"
             )
             yield TextArea(id="approval-args", soft_wrap=True, show_line_numbers=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._show()

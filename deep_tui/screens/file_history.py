@@ -23,11 +23,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from deep_tui.format import size
 from deep_tui.screens.file_text import content_view, diff_view
 from deep_tui.terminal_text import visible
+from deep_tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from deep_tui.state import FileRecord, FileVersion
@@ -80,7 +81,7 @@ class FileHistory(ModalScreen[None]):
             yield Static(id="history-view-title")
             with VerticalScroll(id="history-view"):
                 yield Static(id="history-view-body")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

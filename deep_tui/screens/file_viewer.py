@@ -11,12 +11,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from deep_tui.format import size
 from deep_tui.screens.file_history import FileHistory, Reader
 from deep_tui.screens.file_text import content_view, diff_view
 from deep_tui.terminal_text import visible
+from deep_tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from deep_tui.state import FileRecord
@@ -61,7 +62,7 @@ class FileViewer(ModalScreen[None]):
                     yield Static(content_view(self.path, self.content), id="viewer-content")
                 with TabPane("Last change", id="diff"), VerticalScroll():
                     yield Static(self._diff(), id="viewer-diff")
-        yield Footer()
+        yield KeyFooter()
 
     def _title(self) -> Text:
         state = "new file" if self.previous is None else "changed"

@@ -15,7 +15,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
+
+from deep_tui.widgets.key_footer import KeyFooter
 
 EVERYWHERE = "Everywhere"
 SCREEN = "screen"
@@ -82,7 +84,7 @@ class Help(ModalScreen[None]):
             with VerticalScroll():
                 for section in self.sections:
                     yield Static(_table(section), classes="help-section")
-        yield Footer()
+        yield KeyFooter()
 
 
 def _table(section: KeySection) -> Table:

@@ -11,10 +11,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from deep_tui.format import duration, size
 from deep_tui.terminal_text import visible
+from deep_tui.widgets.key_footer import KeyFooter
 from deep_tui.widgets.tool_call_log import ToolCallRecord
 
 RESULT_LIMIT = 256 * 1024
@@ -62,7 +63,7 @@ class ToolDetail(ModalScreen[None]):
                 if record.traceback:
                     yield Static(Text("\nTraceback", style="bold underline"))
                     yield Static(Text(visible(record.traceback), style="dim"), id="detail-traceback")
-        yield Footer()
+        yield KeyFooter()
 
     def _result(self) -> Text:
         if self.record.status == "running":

@@ -2,6 +2,7 @@
 
 from deep_tui.widgets.agents_view import AgentsView
 from deep_tui.widgets.file_tree import FileTree
+from deep_tui.widgets.key_footer import KeyFooter
 from deep_tui.widgets.output_view import OutputView
 from deep_tui.widgets.status_bar import StatusBar
 from deep_tui.widgets.timeline_bar import TimelineBar
@@ -9,4 +10,14 @@ from deep_tui.widgets.todo_list import TodoList
 from deep_tui.widgets.tool_call_log import ToolCallLog
 from deep_tui.widgets.usage_bar import UsageBar
 
-__all__ = ["AgentsView", "FileTree", "OutputView", "StatusBar", "TimelineBar", "TodoList", "ToolCallLog", "UsageBar"]
+__all__ = [
+    "AgentsView",
+    "FileTree",
+    "KeyFooter",
+    "OutputView",
+    "StatusBar",
+    "TimelineBar",
+    "TodoList",
+    "ToolCallLog",
+    "UsageBar",
+]
