@@ -8,10 +8,9 @@ from pathlib import Path
 
 from agents.gated import PLAN
 from canned import CannedSource
-from test_app import SIZE, shown, until
+from test_app import SIZE, footer, shown, until
 from textual.pilot import Pilot
 from textual.widgets import Input, Static, TextArea
-from textual.widgets._footer import FooterKey
 
 from deep_tui.app import DeepTUI
 from deep_tui.approvals import NotWaiting
@@ -58,8 +57,7 @@ async def test_calls_are_answered_in_order_with_y_then_n_and_a_reason():
         assert screen.query_one("#approval").border_title == "Waiting for approval · 2 waiting"
         assert "waiting for approval (2)" in shown(app.query_one(StatusBar))
         assert "+++ /notes/plan.md" in preview(app) and "+# Plan" in preview(app)
-        footer = {key.action: shown(key).strip() for key in screen.query(FooterKey)}
-        assert footer == {
+        assert footer(screen) == {
             "approve": "y Approve",
             "deny": "n Deny",
             "edit": "e Edit",
@@ -104,7 +102,7 @@ async def test_escape_leaves_a_reason_then_cancels_the_turn_and_the_next_prompt_
         screen = await asked(pilot, 2)
         await pilot.press("n")
         await pilot.pause()
-        assert {key.action: shown(key).strip() for key in screen.query(FooterKey)} == {"leave": "esc Back"}
+        assert footer(screen) == {"leave": "esc Back"}
         await pilot.press("escape")
         assert screen.mode == "call" and isinstance(app.screen, ApprovalScreen)  # only the reason was left
         await pilot.press("escape")
@@ -192,7 +190,7 @@ async def test_the_screen_closes_once_the_run_has_the_decision_so_the_tool_start
         await pilot.pause()
         assert source.decisions == [True]
         assert app.screen is screen and shown(screen.query_one("#approval-title")).strip() == "Approved: deploy"
-        assert not [key for key in screen.query(FooterKey) if key.action in ("approve", "deny", "edit", "always")]
+        assert not footer(screen).keys() & {"approve", "deny", "edit", "always"}
         await pilot.press("y", "n")
         assert source.decisions == [True]
         source.confirm.set()

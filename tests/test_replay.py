@@ -81,7 +81,7 @@ async def test_seeking_to_the_start_the_middle_and_the_end_shows_each_pane_as_it
         assert screen.status == "running" and screen.step == 3 and screen.elapsed == sample_session()[MIDDLE - 1].t
         todos = shown(app.query_one(TodoList))
         assert "✔ plan the module" in todos and "▶" in todos and "write tests" in todos
-        assert app.query_one(FileTree).paths == ["/src/core.py"]
+        await until(pilot, lambda: app.query_one(FileTree).paths == ["/src/core.py"])  # the tree is applied in batches
         assert [(r.call_id, r.status) for r in app.query_one(ToolCallLog).records] == [("c1", "success")]
         assert "def core():\n    pass" in await open_file(pilot, "/src/core.py")
         bar = app.query_one(TimelineBar)

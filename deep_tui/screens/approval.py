@@ -24,7 +24,7 @@ from textual.widgets import Input, Static, TextArea
 
 from deep_tui.events import ApprovalRequested
 from deep_tui.terminal_text import visible
-from deep_tui.widgets.key_footer import KeyFooter
+from deep_tui.widgets.key_bar import KeyBar
 
 LANGUAGES = {"diff": "diff", "command": "bash", "args": "json"}
 """How each kind of preview is highlighted."""
@@ -85,7 +85,7 @@ class ApprovalScreen(ModalScreen[None]):
                 placeholder="Why not? (sent to the agent; Enter denies, Escape goes back)", id="approval-reason"
             )
             yield TextArea(id="approval-args", soft_wrap=True, show_line_numbers=True)
-        yield KeyFooter()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._show()

@@ -25,7 +25,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input
 
 from deep_tui.terminal_text import visible
-from deep_tui.widgets import AgentsView, FileTree, KeyFooter, OutputView, StatusBar, TodoList, ToolCallLog, UsageBar
+from deep_tui.widgets import AgentsView, FileTree, KeyBar, OutputView, StatusBar, TodoList, ToolCallLog, UsageBar
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -103,7 +103,7 @@ class DashboardScreen(Screen[None]):
         yield UsageBar(id="usage").data_bind(
             usage=DashboardScreen.usage, turns=DashboardScreen.turns, elapsed=DashboardScreen.session_time
         )
-        yield KeyFooter()
+        yield KeyBar()
 
     def compose_controls(self) -> ComposeResult:
         """What sits under the panes: the prompt (a replay puts its timeline there)."""

@@ -28,7 +28,7 @@ from textual.widgets import DataTable, Static
 from deep_tui.format import size
 from deep_tui.screens.file_text import content_view, diff_view
 from deep_tui.terminal_text import visible
-from deep_tui.widgets.key_footer import KeyFooter
+from deep_tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
     from deep_tui.state import FileRecord, FileVersion
@@ -81,7 +81,7 @@ class FileHistory(ModalScreen[None]):
             yield Static(id="history-view-title")
             with VerticalScroll(id="history-view"):
                 yield Static(id="history-view-body")
-        yield KeyFooter()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

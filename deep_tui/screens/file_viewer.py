@@ -17,7 +17,7 @@ from deep_tui.format import size
 from deep_tui.screens.file_history import FileHistory, Reader
 from deep_tui.screens.file_text import content_view, diff_view
 from deep_tui.terminal_text import visible
-from deep_tui.widgets.key_footer import KeyFooter
+from deep_tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
     from deep_tui.state import FileRecord
@@ -62,7 +62,7 @@ class FileViewer(ModalScreen[None]):
                     yield Static(content_view(self.path, self.content), id="viewer-content")
                 with TabPane("Last change", id="diff"), VerticalScroll():
                     yield Static(self._diff(), id="viewer-diff")
-        yield KeyFooter()
+        yield KeyBar()
 
     def _title(self) -> Text:
         state = "new file" if self.previous is None else "changed"

@@ -17,7 +17,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from deep_tui.widgets.key_footer import KeyFooter
+from deep_tui.widgets.key_bar import KeyBar
 
 EVERYWHERE = "Everywhere"
 SCREEN = "screen"
@@ -84,7 +84,7 @@ class Help(ModalScreen[None]):
             with VerticalScroll():
                 for section in self.sections:
                     yield Static(_table(section), classes="help-section")
-        yield KeyFooter()
+        yield KeyBar()
 
 
 def _table(section: KeySection) -> Table:

@@ -15,7 +15,7 @@ from textual.widgets import Static
 
 from deep_tui.format import duration, size
 from deep_tui.terminal_text import visible
-from deep_tui.widgets.key_footer import KeyFooter
+from deep_tui.widgets.key_bar import KeyBar
 from deep_tui.widgets.tool_call_log import ToolCallRecord
 
 RESULT_LIMIT = 256 * 1024
@@ -63,7 +63,7 @@ class ToolDetail(ModalScreen[None]):
                 if record.traceback:
                     yield Static(Text("\nTraceback", style="bold underline"))
                     yield Static(Text(visible(record.traceback), style="dim"), id="detail-traceback")
-        yield KeyFooter()
+        yield KeyBar()
 
     def _result(self) -> Text:
         if self.record.status == "running":

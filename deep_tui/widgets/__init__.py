@@ -2,7 +2,7 @@
 
 from deep_tui.widgets.agents_view import AgentsView
 from deep_tui.widgets.file_tree import FileTree
-from deep_tui.widgets.key_footer import KeyFooter
+from deep_tui.widgets.key_bar import KeyBar
 from deep_tui.widgets.output_view import OutputView
 from deep_tui.widgets.status_bar import StatusBar
 from deep_tui.widgets.timeline_bar import TimelineBar
@@ -13,7 +13,7 @@ from deep_tui.widgets.usage_bar import UsageBar
 __all__ = [
     "AgentsView",
     "FileTree",
-    "KeyFooter",
+    "KeyBar",
     "OutputView",
     "StatusBar",
     "TimelineBar",
