@@ -56,6 +56,9 @@ FRAMES_PER_SECOND = 12
 """How often the panes take the events of a running turn: often enough to look live; each frame of a busy
 run costs ~8 ms of the loop the agent runs on (see docs/performance.md)."""
 
+SETTLE_AFTER = 0.5
+"""Seconds after a turn's end at which the heap is settled (``heap.settle``): its last frame is painted by then."""
+
 
 class UnknownTheme(ValueError):
     """A theme name Textual does not know; the message lists those it does."""
@@ -67,7 +70,7 @@ class DeepTUI(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "deep-tui"
     AUTO_FOCUS = None  # the prompt takes the focus just after the first frame
-    ALLOW_IN_MAXIMIZED_VIEW = "Footer, SearchBar"  # a pane shown full screen keeps its search bar
+    ALLOW_IN_MAXIMIZED_VIEW = "KeyBar, SearchBar"  # a pane shown full screen keeps its search bar
     BINDINGS: ClassVar[list[BindingType]] = [
         # First, so that the footer shows it however narrow; ``?`` types into the prompt, where F1 still works.
         Binding("question_mark,f1", "help", "Help", tooltip="Every key of the focused pane and of the app"),
@@ -330,8 +333,11 @@ class DeepTUI(App[None]):
         return True
 
     def _finished(self, event: Event) -> None:
+        from deep_tui.heap import settle
+
         assert event.type == "run_finished"
         self._turn_open = False
+        self.set_timer(SETTLE_AFTER, settle)  # once the end is painted, before the next keys
         self._last_output = event.output
         self._return_undelivered()
         prompt_input = self.query_one("#prompt", Input)
