@@ -238,6 +238,133 @@ async def log_figures(events: list[Event], rounds: int, baseline: bool) -> dict[
     return figures
 
 
+class StreamSource:
+    """One turn of canned events, as a live run would stream them: the dashboard's keys measured on real panes."""
+
+    accepts_prompts = True
+    timeline = None
+    label = "bench"
+    rules: list[Any] = []
+    problems: list[str] = []
+
+    def __init__(self, events: list[Event]) -> None:
+        self.events = events
+
+    async def turn(self, prompt: str) -> Any:
+        for start in range(0, len(self.events), 500):  # a fast run: bursts, each a batch of the dashboard's
+            for event in self.events[start : start + 500]:
+                yield event
+            await asyncio.sleep(0)
+
+    def cancel(self) -> None:
+        pass
+
+    def steer(self, text: str) -> None:
+        return None
+
+    def follow_up(self, text: str) -> None:
+        return None
+
+    def approve(self, call_id: str, approve: bool, **decision: Any) -> None:
+        raise LookupError(call_id)
+
+    def add_rule(self, tool: str, folder: str | None = None) -> Any:
+        raise LookupError(tool)
+
+    def remove_rule(self, rule: Any) -> None:
+        pass
+
+    def file(self, path: str, version: str | None = None) -> None:
+        return None
+
+    def result(self, call_id: str) -> None:
+        return None
+
+    def report_problems(self, report: Any) -> None:
+        pass
+
+    def close(self) -> None:
+        return None
+
+
+async def dashboard_figures(events: list[Event], rounds: int, baseline: bool) -> dict[str, Any]:
+    """Keys in the whole dashboard (every pane, the footer) once the run has been shown, each sent through the
+    terminal driver and timed until the frame that shows it: focus changes, the tool log's cursor, folding a
+    subagent's calls, and drilling into a subagent and back out."""
+    from textual import events as textual_events
+
+    from deep_tui.app import DeepTUI
+    from deep_tui.widgets import ToolCallLog, TodoList
+    from deep_tui.widgets.tool_call_log import ToolCallRecord
+
+    app = DeepTUI(StreamSource(events), prompt="go")
+    keys: dict[str, list[float]] = {}
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = app.dashboard
+        for _ in range(600):
+            if screen.status == "completed":
+                break
+            await pilot.pause(0.1)
+        else:
+            raise RuntimeError("the run was never shown to its end")
+        log, todos = app.query_one(ToolCallLog), app.query_one(TodoList)
+        await pilot.pause(0.3)
+
+        async def key(name: str, done: Callable[[], bool], label: str | None = None) -> None:
+            shown = asyncio.Event()
+            started = time.perf_counter()
+            event = textual_events.Key(name, " " if name == "space" else None)
+            event.set_sender(app)
+            app._driver.send_message(event)  # as a terminal sends it
+            while not done():
+                if time.perf_counter() - started > 10:
+                    raise RuntimeError(f"{name} was sent and nothing happened")
+                await asyncio.sleep(0)
+            app.call_after_refresh(shown.set)
+            await shown.wait()
+            keys.setdefault(label or name, []).append(time.perf_counter() - started)
+            await asyncio.sleep(0.02)
+
+        async def move(name: str) -> None:
+            last, row = len(log.rows) - 1, log._cursor_row()
+            target = {"down": row + 1, "up": row - 1, "pagedown": row + 10, "pageup": row - 10}
+            expected = min(max(target[name], 0), last)
+            await key(name, lambda: log._cursor_row() == expected, "tool log cursor (↑ ↓ PgUp PgDn)")
+
+        rng = random.Random(7)
+        for _ in range(rounds):
+            await key("ctrl+t", lambda: app.focused is todos, "focus another pane (^t, ^l)")
+            await key("ctrl+l", lambda: app.focused is log, "focus another pane (^t, ^l)")
+            tasks = [n for n, row in enumerate(log.rows) if isinstance(row, ToolCallRecord) and row.children]
+            log.cursor = rng.choice(tasks) if tasks and not baseline else rng.randrange(len(log.rows) // 2)
+            await pilot.pause()
+            row = log._cursor_row_object()
+            for name in ["down"] * 3 + ["pagedown"] * 2 + ["pageup"] * 2 + ["up"] * 3:
+                await move(name)
+            if tasks and not baseline:
+                log.cursor = log.rows.index(row)
+                await pilot.pause()
+                await key("space", lambda row=row: not row.folded, "fold or unfold 500 calls (space)")
+                await key("space", lambda row=row: row.folded, "fold or unfold 500 calls (space)")
+                task_id = row.subagent.task_id
+                await key("enter", lambda t=task_id: screen.drilled == t, "drill into a subagent (enter)")
+                await key("escape", lambda: screen.drilled is None, "back out (escape)")
+                await pilot.pause()
+                log.focus()
+                await pilot.pause()
+    every = [v for values in keys.values() for v in values]
+    figures = {
+        name: {
+            "n": len(v),
+            "p50_ms": percentile(v, 50) * 1e3,
+            "p95_ms": percentile(v, 95) * 1e3,
+            "p99_ms": percentile(v, 99) * 1e3,
+        }
+        for name, v in [*keys.items(), ("every key", every)]
+    }
+    return {"keys": figures}
+
+
 def _feed(log: Any, e: Event) -> None:
     """What the dashboard does with each event."""
     if isinstance(e, RunStarted):
@@ -265,6 +392,8 @@ def main() -> int:
         "state": state_figures(events, flat),
         "log": asyncio.run(log_figures(events, options.rounds, baseline=False)),
         "log_baseline": asyncio.run(log_figures(flat, options.rounds, baseline=True)),
+        "dashboard": asyncio.run(dashboard_figures(events, options.rounds * 3, baseline=False)),
+        "dashboard_baseline": asyncio.run(dashboard_figures(flat, options.rounds * 3, baseline=True)),
     }
     if options.json:
         print(json.dumps(figures, indent=2))
@@ -285,6 +414,11 @@ def main() -> int:
         for key_name, key_figures in part["keys"].items():
             print(f"  {key_name:<32} n={key_figures['n']:<4} p50 {key_figures['p50_ms']:6.1f} ms   p95 "
                   f"{key_figures['p95_ms']:6.1f} ms")  # fmt: skip
+    for name in ("dashboard", "dashboard_baseline"):
+        print(f"{name}: keys until their frame")
+        for key_name, key_figures in figures[name]["keys"].items():
+            print(f"  {key_name:<36} n={key_figures['n']:<4} p50 {key_figures['p50_ms']:6.1f} ms   "
+                  f"p95 {key_figures['p95_ms']:6.1f} ms   p99 {key_figures['p99_ms']:6.1f} ms")  # fmt: skip
     return 0
 
 
