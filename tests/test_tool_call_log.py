@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import random
 import time
 from collections.abc import Sequence
@@ -282,3 +283,36 @@ def second_turn() -> list[Event]:
         ToolCallFinished(seq=6, t=3.0, call_id="c1", tool="task", outcome="cancelled", duration=2.5),
         RunFinished(seq=7, t=3.0, status="cancelled", duration=3.0),
     ]
+
+
+async def test_a_subagents_calls_shown_then_the_whole_run_again_keep_its_rows_cursor_and_scroll():
+    app = Logs()
+    async with app.run_test(size=(110, 4)) as pilot:
+        log = app.pane()
+        session = delegation_session()
+        more = [
+            ToolCallStarted(seq=len(session) + n, t=30.0 + n, call_id=f"m{n}", tool="ls", args={}) for n in range(20)
+        ]
+        events = session[:-1] + more  # the main agent goes on after its subagents
+        state = fold(events)
+        log.show_calls(state.calls, state.turns, state.subagents)
+        log.settle()
+        await pilot.pause()
+        log.cursor = len(log.rows) - 3
+        await pilot.pause()
+        rows, cursor, scrolled = list(log.rows), log.cursor, log.scroll_y
+        assert scrolled > 0
+
+        writer = state.agents["w1"]
+        log.show_calls(writer.calls, state.turns, state.subagents, agent="w1")
+        log.settle()
+        await pilot.pause()
+        assert {row.origin_task for row in log.records} == {"w1", "h1"}  # the writer's, and its helper's under it
+        assert log.cursor == -1 and log.scroll_y == 0
+
+        later = fold(events + [ToolCallStarted(seq=len(session) + 20, t=99.0, call_id="c9", tool="ls", args={})])
+        log.show_calls(later.calls, later.turns, later.subagents)  # back, with a call made meanwhile
+        log.settle()
+        await pilot.pause()
+        assert all(map(operator.is_, log.rows, rows)) and log.rows[-1].call_id == "c9"  # the same rows, one more
+        assert log.cursor == cursor and log.scroll_y == scrolled

@@ -258,7 +258,7 @@ class DashboardScreen(Screen[None]):
         source = agent if agent is not None else state
         self.query_one(TodoList).show(source.todos)
         self.query_one(OutputView).show_blocks(source.output, streaming=state.running)
-        self.query_one(ToolCallLog).show_calls(source.calls, state.turns, state.subagents)
+        self.query_one(ToolCallLog).show_calls(source.calls, state.turns, state.subagents, agent=self.drilled)
 
     def drill(self, task_id: str | None) -> None:
         """Show the subagent ``task_id``'s own work in the panes (None: the main agent's again)."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from textual.binding import Binding, BindingType
@@ -54,6 +55,21 @@ __all__ = ["Subagent", "ToolCallLog", "ToolCallRecord", "TurnDivider"]
 
 RowT = TypeVar("RowT")
 T = TypeVar("T")
+
+
+@dataclass
+class KeptView:
+    """What the log showed of the main agent while a subagent's calls are shown: going back costs what changed."""
+
+    table: CallTree[Row]
+    calls: list[ToolCallRecord]
+    sources: list[CallRecord | None]
+    dividers: list[TurnDivider]
+    live: dict[tuple[str | None, str], ToolCallRecord]
+    tasks: dict[tuple[str | None, str], list[ToolCallRecord]]
+    agents: dict[str, Subagent]
+    cursor: int
+    scroll_y: float
 
 
 class ToolCallLog(LineView, can_focus=True):
@@ -112,6 +128,10 @@ class ToolCallLog(LineView, can_focus=True):
         """The first line that only looks different (a ``task`` row's count of calls) since then."""
         self._title: str | None = None
         """The title the pane was given, which the filter is shown after."""
+        self._agent: str | None = None
+        """The subagent whose calls are shown, or None for the whole run."""
+        self._kept: KeptView | None = None
+        """The whole run's rows, while a subagent's are shown."""
 
     @property
     def rows(self) -> list[Row]:
@@ -209,11 +229,16 @@ class ToolCallLog(LineView, can_focus=True):
         calls: Sequence[CallRecord],
         turns: Sequence[TurnRecord],
         subagents: Mapping[str, SubagentRecord] | None = None,
+        *,
+        agent: str | None = None,
     ) -> None:
         """Show exactly ``calls`` (a run state's, in the order they started) under the dividers of ``turns``, each
         subagent's under its ``task`` call with the summary ``subagents`` gives. Rows that still hold are kept:
         the cost is the rows that differ, plus a pass over ``calls`` comparing records (shared by the states a
-        seek moves between, so mostly the same objects)."""
+        seek moves between, so mostly the same objects). ``agent`` names the subagent whose calls these are: the
+        whole run's rows are kept aside while it is shown, with their cursor and scroll, and come back with it."""
+        if agent != self._agent:
+            self._show_agent(agent)
         subagents = subagents if subagents is not None else {}
         kept_turns = _common(
             self._dividers, turns, lambda row, turn: (row.turn, row.prompt) == (turn.turn, one_line(turn.prompt))
@@ -274,6 +299,29 @@ class ToolCallLog(LineView, can_focus=True):
                     self._table.set_folded(agent.row, record.status != "running")
                 self._row_changed(agent.row)
         self._show_changes()
+
+    def _show_agent(self, agent: str | None) -> None:
+        """Swap the rows shown: the whole run's put aside for a subagent's (made anew), or taken back."""
+        if self._agent is None:
+            self._kept = KeptView(
+                self._table, self._calls, self._sources, self._dividers, self._live, self._tasks, self._agents,
+                self.cursor, self.scroll_y,
+            )  # fmt: skip
+        kept = self._kept if agent is None else None
+        self._agent = agent
+        if kept is None:
+            table: CallTree[Row] = CallTree(row_text, self._moved)
+            table.filter = self._table.filter  # the filter typed stays on
+            kept = KeptView(table, [], [], [], {}, {}, {}, -1, 0)
+        else:
+            self._kept = None
+        self._table, self._calls, self._sources, self._dividers = kept.table, kept.calls, kept.sources, kept.dividers
+        self._live, self._tasks, self._agents = kept.live, kept.tasks, kept.agents
+        self.set_reactive(ToolCallLog.cursor, kept.cursor)
+        self._moved(0, 0)  # every line may differ
+        self._painted_from = 0
+        self._show_changes()
+        self.call_after_refresh(self.scroll_to, y=kept.scroll_y, animate=False)  # once its new height is laid out
 
     def _add_turn(self, turn: TurnRecord) -> None:
         divider = TurnDivider(turn.turn, one_line(turn.prompt), turn.started_at, children=[])
