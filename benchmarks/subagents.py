@@ -294,7 +294,7 @@ async def dashboard_figures(events: list[Event], rounds: int, baseline: bool) ->
     from textual import events as textual_events
 
     from deep_tui.app import DeepTUI
-    from deep_tui.widgets import ToolCallLog, TodoList
+    from deep_tui.widgets import TodoList, ToolCallLog
     from deep_tui.widgets.tool_call_log import ToolCallRecord
 
     app = DeepTUI(StreamSource(events), prompt="go")

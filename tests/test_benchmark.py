@@ -36,7 +36,7 @@ def test_the_quick_benchmark_prints_every_row():
         "Escape→cancelled p95",
         "y→approved tool running p95",
         "peak RSS",
-        "agent text made terminal-safe, 1 MB, no controls",
+        "agent text made terminal-safe, 0.02 MB, no controls",
     ):
         assert row in table, row
     assert table.count("\n| ") >= 16
