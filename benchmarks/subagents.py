@@ -277,7 +277,7 @@ class StreamSource:
     def file(self, path: str, version: str | None = None) -> None:
         return None
 
-    def result(self, call_id: str) -> None:
+    def result(self, call_id: str, task_id: str | None = None) -> None:
         return None
 
     def report_problems(self, report: Any) -> None:

@@ -142,17 +142,21 @@ class Recording:
             return _read_inside(self.directory / "files", path) if self.complete else None
         return BlobStore(self.directory / "blobs").get(version)
 
-    def result(self, call_id: str) -> str | None:
-        """A call's whole result: from the saved message history, else its preview when that is all of it."""
-        if self._results is None:
-            self._results = _results(self.directory / "messages.json") if self.directory is not None else {}
-        if call_id in self._results:
-            return self._results[call_id]
+    def result(self, call_id: str, task_id: str | None = None) -> str | None:
+        """A call's whole result: from the saved message history (the main agent's), else its preview when that
+        is all of it. ``task_id`` names the subagent that made the call: call ids repeat across agents."""
+        if task_id is None:
+            if self._results is None:
+                self._results = _results(self.directory / "messages.json") if self.directory is not None else {}
+            if call_id in self._results:
+                return self._results[call_id]
         needle = json.dumps(call_id, ensure_ascii=False).encode()
         for index in range(len(self.events) - 1, -1, -1):
             if needle in self.events.line(index) and self.events.kind(index) == "tool_call_finished":
                 event = self.events[index]
-                if isinstance(event, ToolCallFinished) and event.call_id == call_id:
+                if not isinstance(event, ToolCallFinished) or event.call_id != call_id:
+                    continue
+                if (event.origin.task_id if event.origin is not None else None) == task_id:
                     came_back = event.size or event.outcome not in ("cancelled", "interrupted")
                     return event.preview if came_back and len(event.preview) == event.size else None
         return None

@@ -91,8 +91,9 @@ class EventSource(Protocol):
         """File ``path`` at ``version`` (a ``FileChange.version``), or as it is now; None if not kept."""
         ...
 
-    def result(self, call_id: str) -> str | None:
-        """A tool call's whole result as text (events carry only its start), if known."""
+    def result(self, call_id: str, task_id: str | None = None) -> str | None:
+        """A tool call's whole result as text (events carry only its start), if known; ``task_id`` names the
+        subagent that made it (call ids repeat across agents)."""
         ...
 
     def report_problems(self, report: Callable[[str], object]) -> None:
@@ -224,8 +225,9 @@ class LiveSource:
                 return content
         return None
 
-    def result(self, call_id: str) -> str | None:
-        return self.session.tool_result(call_id)
+    def result(self, call_id: str, task_id: str | None = None) -> str | None:
+        # The session's history is the main agent's: a subagent's results stay in its own run.
+        return self.session.tool_result(call_id) if task_id is None else None
 
     def report_problems(self, report: Callable[[str], object]) -> None:
         if self.recorder is not None:
@@ -343,8 +345,8 @@ class RecordingSource:
     def file(self, path: str, version: str | None = None) -> bytes | None:
         return self.recording.file(path, version)
 
-    def result(self, call_id: str) -> str | None:
-        return self.recording.result(call_id)
+    def result(self, call_id: str, task_id: str | None = None) -> str | None:
+        return self.recording.result(call_id, task_id)
 
     def report_problems(self, report: Callable[[str], object]) -> None:
         """Reading a recording keeps nothing."""

@@ -54,8 +54,8 @@ class CannedSource:
     def file(self, path: str, version: str | None = None) -> bytes | None:
         return self.files.get(version) if version is not None else None
 
-    def result(self, call_id: str) -> str | None:
-        return self.results.get(call_id)
+    def result(self, call_id: str, task_id: str | None = None) -> str | None:
+        return self.results.get(call_id) if task_id is None else None
 
     def report_problems(self, report) -> None:
         pass

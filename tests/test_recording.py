@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from deep_tui.blobs import BlobStore
+from deep_tui.events import Origin, RunFinished, RunStarted, ToolCallFinished, ToolCallStarted
 from deep_tui.recording import RecordingError, load
 from deep_tui.sessions import SessionRecorder
 from deep_tui.state import fold
@@ -199,3 +200,31 @@ def test_a_session_killed_with_sigkill_mid_run_loads_and_says_it_was_cut_off(tmp
     kept = {v.version: recording.file(path, v.version) for path, f in state.files.items() for v in f.versions}
     assert any(data is not None for data in kept.values())
     assert all(version(data) == name for name, data in kept.items() if data is not None)
+
+
+def test_a_subagents_call_finds_its_own_result_not_the_main_agents_of_the_same_id(tmp_path):
+    writer = Origin(task_id="w1", name="writer")
+    events = [
+        RunStarted(seq=0, t=0.0, run_id="r", session_id="s", turn=1, prompt="go", agent="a"),
+        ToolCallStarted(seq=1, t=0.1, call_id="c1", tool="ls", args={}),
+        ToolCallStarted(seq=2, t=0.2, origin=writer, call_id="c1", tool="read_file", args={"path": "/a"}),
+        ToolCallFinished(
+            seq=3,
+            t=0.3,
+            origin=writer,
+            call_id="c1",
+            tool="read_file",
+            outcome="success",
+            preview="the writer's",
+            size=12,
+        ),
+        ToolCallFinished(seq=4, t=0.4, call_id="c1", tool="ls", outcome="success", preview="the main", size=8),
+        RunFinished(seq=5, t=0.5, status="completed"),
+    ]
+    directory = saved_session(tmp_path, events)
+    history = [{"kind": "request", "parts": [{"part_kind": "tool-return", "tool_call_id": "c1", "content": "whole"}]}]
+    (directory / "messages.json").write_text(json.dumps(history))  # the main agent's history
+    recording = load(directory)
+    assert recording.result("c1") == "whole"
+    assert recording.result("c1", "w1") == "the writer's"
+    assert recording.result("c1", "h1") is None

@@ -406,8 +406,9 @@ class DashboardScreen(Screen[None]):
         if event.task_id is not None and self.state is not None and event.task_id in self.state.agents:
             self.drill(event.task_id)  # a ``task`` call: the subagent's own work
             return
-        result = self.source.result(event.record.call_id) if self.source is not None else None
-        self.app.push_screen(ToolDetail(event.record, result))
+        record = event.record
+        result = self.source.result(record.call_id, record.origin_task) if self.source is not None else None
+        self.app.push_screen(ToolDetail(record, result))
 
 
 @functools.cache
