@@ -5,10 +5,15 @@ the panes, as a live run does. Any other move (back, a turn, the ends, a click o
 a seek: the timeline gives the state at the new position from its nearest keyframe, and every
 pane is reset to it. The keyframes are made in a thread once the recording is open, so the
 first frame does not wait for them and later seeks do not either.
+
+Once they are all made, they are moved out of the garbage collector's sight (``gc.freeze``):
+they are most of the heap and live as long as the screen, and a full collection walked them
+all, a pause of about 200 ms in one seek out of fifteen (about 40 ms after).
 """
 
 from __future__ import annotations
 
+import gc
 import time
 from typing import TYPE_CHECKING, ClassVar
 
@@ -16,7 +21,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.timer import Timer
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from deep_tui.playback import Playback, speed_label
 from deep_tui.screens.dashboard import DashboardScreen
@@ -57,6 +62,8 @@ class ReplayScreen(DashboardScreen):
         self.playback = Playback(playing=play)
         self._timer: Timer | None = None
         self._played_at = 0.0
+        self._frozen = False
+        """Whether this screen froze the heap (``gc.freeze``), to unfreeze it when it goes."""
 
     def compose_controls(self) -> ComposeResult:
         yield TimelineBar(id="timeline")
@@ -102,6 +109,16 @@ class ReplayScreen(DashboardScreen):
         timeline, worker = self.timeline, get_current_worker()
         while timeline.built < len(timeline) and not worker.is_cancelled:
             timeline.build(timeline.built + timeline.every)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "keyframes" and event.state == WorkerState.SUCCESS and not gc.get_freeze_count():
+            gc.collect()  # not to keep the garbage there is for as long
+            gc.freeze()
+            self._frozen = True
+
+    def on_unmount(self) -> None:
+        if self._frozen:
+            gc.unfreeze()
 
     # Moving ------------------------------------------------------------------------------------------
 

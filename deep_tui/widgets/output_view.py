@@ -5,27 +5,31 @@ crawl on long answers (about 40 deltas/s inside one long paragraph), so this is
 a line-based view with a cost per update that does not grow with the answer:
 
 - finished markdown blocks (text up to a blank line outside a code fence) are
-  rendered once with Rich and kept as lines;
+  rendered with Rich when they first come into view, and kept as lines; until
+  then a block counts for an estimate of its height, corrected when it is drawn;
 - the block still streaming is word-wrapped incrementally as plain text, only
   its last visual line being redrawn (``deep_tui.live_wrap``), and is rendered
   as markdown once it ends.
 
 Only visible lines are painted; the view follows the end unless the user has
 scrolled up, and then a hint in the bottom border says that new output arrived
-below. A new turn follows the end again.
+below. A new turn follows the end again. A block drawn above the lines in view (as
+the reader scrolls up to it) leaves those lines where they are on the screen.
 
 A replay shows the output of the run state at its cursor (``show_blocks``). Moving the
-cursor a little changes the last block or two, so the view keeps what it drew for the
-blocks the two states share and redraws from the first that differs; an answer's finished
+cursor a little changes the last block or two, so the view keeps the blocks the two
+states share and starts again from the first that differs; an answer's finished
 paragraphs are kept too. Paragraphs are frozen one by one, so how the text was cut into
-pieces does not change what is drawn: a replayed state looks as it did live.
+pieces does not change what is drawn: a replayed state looks as it did live. A seek
+draws what comes into view, about a screenful, however many blocks the state holds;
+a search (``/``) and ``plain_text`` draw them all.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Literal
 
@@ -37,7 +41,9 @@ from textual.events import Click
 from textual.strip import Strip
 
 from deep_tui.format import size
+from deep_tui.line_index import LineIndex
 from deep_tui.live_wrap import LiveWrap
+from deep_tui.markdown_blocks import markdown
 from deep_tui.terminal_text import visible
 from deep_tui.widgets.line_view import LineView
 
@@ -65,17 +71,19 @@ MESSAGE_NOTE = re.compile(r"↳ you \((steer|follow-up)\): ")
 TEXT_KINDS = ("answer", "thinking")
 SPARE_WRAPS = 4
 """Wraps of long paragraphs kept, once they stop streaming, for a seek back into them."""
-RENDER_CACHE = 1024
-"""Answer paragraphs whose drawing is kept: a seek back and forth draws each paragraph once per width."""
+RENDER_CACHE = 128
+"""Answer paragraphs whose drawing is kept, about ten screens' worth: a seek back and forth to a place draws
+it once. Not more: every line drawn is ten objects that each full garbage collection walks."""
 
 
 @dataclass
 class _Block:
-    """A run of text of one kind; ``lines`` is its rendering at the view's width."""
+    """A run of text of one kind; ``lines`` is its rendering at the view's width, once it came into view."""
 
     kind: BlockKind
     source: str = ""
-    lines: list[Strip] = field(default_factory=list)
+    lines: list[Strip] | None = None
+    """None until it is drawn; the block still streaming is drawn by the view's ``LiveWrap`` instead."""
     live: bool = True
     label: Text | None = None
     """How a prompt, error or note block is drawn (answers and thinking draw their source)."""
@@ -99,6 +107,14 @@ def _message_label(text: str, kind: str) -> Text:
     return label
 
 
+def _covered(wrapped: str, text: str) -> int:
+    """How much of ``text`` a wrap of ``wrapped`` has wrapped: all of ``wrapped`` if it begins ``text``, about all
+    of ``text`` if ``text`` begins it, and -1 if neither begins the other."""
+    if text.startswith(wrapped):
+        return len(wrapped)
+    return len(text) if wrapped.startswith(text) else -1
+
+
 def _continues(before: OutputBlock, after: OutputBlock) -> bool:
     """Whether ``after`` may be ``before`` grown or cut short: text of the same kind and turn."""
     return before.kind == after.kind and before.kind in TEXT_KINDS and before.turn == after.turn
@@ -114,16 +130,22 @@ class OutputView(LineView, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._blocks: list[_Block] = []
-        self._lines: list[Strip] = []
-        self._live_start = 0
-        """Index in ``_lines`` where the last block's lines begin."""
+        self._index = LineIndex()
+        """Each block's height (an estimate until it is drawn) and first line."""
         self._wrap: LiveWrap | None = None
+        """How the last block, while it streams, is drawn."""
+        self._tail: list[str] = []
+        """The streaming block's last, unfinished line, as drawn."""
         self._scan = 0
         """Where in the streaming block's source the next unscanned line starts."""
         self._fenced = False
         self._width = 0
         self._fresh = False
         """Whether output arrived since the last ``settle``, as opposed to a re-wrap after a resize."""
+        self._anchoring = False
+        """While the view scrolls to keep the lines in view in place."""
+        self._deferred = False
+        """While ``show_blocks`` adds blocks: what comes into view is drawn once, at the end."""
         self._shown: list[OutputBlock] = []
         """The run state's blocks ``show_blocks`` drew last, and where each one's blocks start in ``_blocks``."""
         self._shown_at: list[int] = []
@@ -132,7 +154,7 @@ class OutputView(LineView, can_focus=True):
         self._drawings: LRUCache[tuple[str, bool, int], list[Strip]] = LRUCache(RENDER_CACHE)
         """Answer paragraphs drawn, by source, ``cut`` and width."""
         self._spares: list[tuple[str, LiveWrap]] = []
-        """The wraps of the last long blocks that stopped streaming, each with the block's text, latest first."""
+        """The wraps of the last long blocks that stopped streaming, each with the text it wrapped, latest first."""
         self._drawn: tuple[int, _Block | None, int, bool] = (0, None, 0, False)
         """``_blocks`` as ``show_blocks`` left it, to tell whether an ``add_*`` came since."""
 
@@ -193,7 +215,22 @@ class OutputView(LineView, can_focus=True):
             same -= 1  # the same text, but streaming in one and finished in the other
         if drawn and same == len(old) == len(new):
             return
-        lines_before, fresh_before = len(self._lines), self._fresh
+        lines_before, fresh_before = self._index.lines, self._fresh
+        self._deferred = True
+        try:
+            self._reset_to(new, old, same, new_live)
+        finally:
+            self._deferred = False
+        self._update_size()
+        self.refresh()
+        self._fresh = fresh_before or self._index.lines > lines_before
+        self._shown, self._shown_live = new, new_live
+        last = self._blocks[-1] if self._blocks else None
+        self._drawn = (len(self._blocks), last, len(last.source) if last else 0, last is not None and last.live)
+
+    def _reset_to(self, new: list[OutputBlock], old: list[OutputBlock], same: int, new_live: bool) -> None:
+        """Drop the blocks of ``old`` from ``same`` on (keeping what an answer that goes on keeps), and add those
+        of ``new``."""
         if not old:
             self._truncate(0)
         elif same < len(old) and same < len(new) and _continues(old[same], new[same]):
@@ -207,17 +244,12 @@ class OutputView(LineView, can_focus=True):
             self._draw(new[index], live=new_live and index == len(new) - 1)
         if any(block.kind == "prompt" for block in islice(new, len(old), None)):
             self.follow_end()  # a new turn, as ``add_prompt`` does
-        self._update_size()
-        self.refresh()
-        self._fresh = fresh_before or len(self._lines) > lines_before
-        self._shown, self._shown_live = new, new_live
-        last = self._blocks[-1] if self._blocks else None
-        self._drawn = (len(self._blocks), last, len(last.source) if last else 0, last is not None and last.live)
 
     @property
     def plain_text(self) -> str:
-        """Everything shown, as text (for copying and for tests)."""
-        return "\n".join(strip.text.rstrip() for strip in self._lines)
+        """Everything shown, as text (for copying and for tests): every block drawn."""
+        self._draw_all()
+        return "\n".join(self.line_text(line).rstrip() for line in range(self._index.lines))
 
     def answer_text(self) -> str:
         """The last turn's answer, as its markdown source."""
@@ -246,7 +278,7 @@ class OutputView(LineView, can_focus=True):
         if block.kind in TEXT_KINDS:
             self._finish_live()
             self._start_live(block.kind)
-            self._feed(visible(block.text))
+            self._stream(visible(block.text).lstrip("\n"))
             self._end_text(live)
         elif block.kind == "prompt":
             self._add_fixed("prompt", block.text, _prompt_label(block.text, block.turn))
@@ -270,39 +302,50 @@ class OutputView(LineView, can_focus=True):
             keep += 1
         tail = self._blocks[keep] if keep < end else None
         rest = text[at:]
-        if tail is not None and tail.live and rest.startswith(tail.source):
-            self._feed(rest[len(tail.source) :])
-        elif tail is not None and tail.live and tail.source.startswith(rest):
-            assert self._wrap is not None
-            self._rewind(self._wrap, rest)
-        else:
+        if tail is None or not tail.live or _covered(tail.source, rest) < 0:
             self._truncate(keep)
             self._start_live(block.kind)  # type: ignore[arg-type]
-            wrap = self._wrap
-            assert wrap is not None
-            spare = next((w for source, w in self._spares if source.startswith(rest) and w.same_as(wrap)), None)
-            if spare is not None:
-                self._rewind(spare, rest)
-            else:
-                self._feed(rest)
+        self._stream(rest)
         self._end_text(live)
 
+    def _stream(self, text: str) -> None:
+        """Make the streaming last block hold ``text``, which begins its source or which its source begins: from
+        whichever wrap has wrapped the most of it already, its own or one kept, rather than from the start."""
+        block, wrap = self._blocks[-1], self._wrap
+        assert wrap is not None
+        own = len(block.source) if text.startswith(block.source) else -1  # else its own wrap goes back
+        best, most = None, own
+        for source, spare in self._spares:
+            if spare.same_as(wrap) and (covered := _covered(source, text)) > most:
+                best, most = spare, covered
+        if best is None and own >= 0:
+            self._feed(text[own:])
+            return
+        self._keep_wrap(block.source, wrap)
+        self._rewind(best or wrap, text)
+
     def _rewind(self, wrap: LiveWrap, text: str) -> None:
-        """Stream ``text`` into the last block with ``wrap``, which wrapped a text that ``text`` begins (or the
-        other way round): from its last mark within ``text`` on, rather than from the start."""
+        """Stream ``text`` into the last block from a copy of ``wrap``, which wrapped a text that ``text`` begins
+        (or the other way round): from its last mark within ``text`` on, rather than from the start."""
         block = self._blocks[-1]
+        self._wrap = wrap = wrap.copy()
         taken = wrap.cut(len(text))
-        self._wrap = wrap
         block.source, self._scan, self._fenced = text[:taken], 0, False
         if block.kind == "answer":
             self._next_boundary(block.source)  # there is no paragraph's end there: for the fences, and the scan
         self._feed(text[taken:])
 
     def _keep_wrap(self, source: str, wrap: LiveWrap | None) -> None:
-        """Keep the wrap of a block that stops streaming, if long, for a seek back into it: re-wrapping a long
-        paragraph costs about a millisecond per kilobyte."""
-        if wrap is not None and len(wrap.marks) > 1:
-            self._spares = [(source, wrap), *((s, w) for s, w in self._spares[: SPARE_WRAPS - 1] if w is not wrap)]
+        """Keep the wrap of a block that stops streaming (or is cut back), if long, for a seek back into it:
+        re-wrapping a long paragraph costs about a millisecond per kilobyte. A wrap of a text that another
+        kept one begins (or the other way round) keeps the longer of the two."""
+        if wrap is None or len(wrap.marks) <= 1:
+            return
+        source, spares = source[: wrap.fed], self._spares
+        if any(kept.startswith(source) and other.same_as(wrap) for kept, other in spares):
+            return
+        kept = [(s, w) for s, w in spares if w is not wrap and not (source.startswith(s) and w.same_as(wrap))]
+        self._spares = [(source, wrap), *kept[: SPARE_WRAPS - 1]]
 
     def _end_text(self, live: bool) -> None:
         if live:
@@ -311,26 +354,29 @@ class OutputView(LineView, can_focus=True):
             self._finish_live()
 
     def _truncate(self, index: int) -> None:
-        """Drop the blocks from ``index`` on (none streams but the last) and their lines."""
+        """Drop the blocks from ``index`` on (none streams but the last)."""
         if index < len(self._blocks):
-            line = sum(len(block.lines) for block in islice(self._blocks, index))
+            self.text_changed(self._index.start(index))
             del self._blocks[index:]
-            self.text_changed(line)
-            del self._lines[line:]
-        self._live_start = len(self._lines)
-        self._wrap, self._fenced = None, False
+            self._index.truncate(index)
+        self._wrap, self._tail, self._fenced = None, [], False
 
     # Blocks ------------------------------------------------------------------------------
 
+    def _append(self, block: _Block) -> None:
+        self._blocks.append(block)
+        self._index.append(self._estimate(block))
+
     def _start_live(self, kind: BlockKind) -> None:
-        self._blocks.append(_Block(kind))
-        self._live_start = len(self._lines)
+        self._append(_Block(kind))
         self._wrap = LiveWrap(self._content_width(), STYLES[kind])
+        self._tail = []
         self._scan = 0
 
     def _feed(self, text: str) -> None:
         """Stream ``text`` into the last block; an answer's paragraphs (up to a blank line outside a code fence)
-        are frozen as markdown one by one as they end, whatever pieces the text came in."""
+        are frozen one by one as they end, whatever pieces the text came in, and drawn as markdown once they
+        come into view."""
         block = self._blocks[-1]
         assert self._wrap is not None
         if not block.source:  # the gap to the block above is the view's to draw
@@ -340,22 +386,20 @@ class OutputView(LineView, can_focus=True):
             self._wrap.feed(text)
             return
         source, start = block.source, 0
-        self.text_changed(self._live_start)
-        del self._lines[self._live_start :]
+        self.text_changed(self._index.start(len(self._blocks) - 1))
         self._keep_wrap(source[:cut], self._wrap)
         while cut is not None:
             block.source, block.live, block.cut = source[start:cut], False, True
-            block.lines = self._render(block)
-            self._lines.extend(block.lines)
+            self._index.set_height(len(self._blocks) - 1, self._estimate(block))
             start = self._scan = NEWLINES.match(source, cut).end()  # blank lines between paragraphs are gaps
             block = _Block("answer")
-            self._blocks.append(block)
+            self._append(block)
             cut = self._next_boundary(source)
         block.source = source[start:]
         self._scan -= start
-        self._live_start = len(self._lines)
         self._wrap = LiveWrap(self._content_width(), STYLES["answer"])
         self._wrap.feed(block.source)
+        self._tail = []
 
     def _next_boundary(self, source: str) -> int | None:
         """The end of the next blank line outside a code fence among the lines completed so far."""
@@ -371,48 +415,110 @@ class OutputView(LineView, can_focus=True):
     def _finish_live(self) -> None:
         if not self._blocks or not self._blocks[-1].live:
             return
-        block = self._blocks[-1]
+        block, last = self._blocks[-1], len(self._blocks) - 1
         block.live = False
         self._keep_wrap(block.source, self._wrap)
-        self._wrap = None
+        self._wrap, self._tail = None, []
         self._fenced = False
+        self.text_changed(self._index.start(last))
         if not block.source.strip():
             self._blocks.pop()
-            self.text_changed(self._live_start)
-            del self._lines[self._live_start :]
+            self._index.truncate(last)
             self._update_size()
             return
-        block.lines = self._render(block)
+        self._index.set_height(last, self._estimate(block))
         self._publish()
 
     def _add_fixed(self, kind: BlockKind, source: str, label: Text) -> None:
         self._finish_live()
-        block = _Block(kind, source, live=False, label=label)
-        block.lines = self._render(block)
-        self._blocks.append(block)
-        self._live_start = len(self._lines)
+        self._append(_Block(kind, source, live=False, label=label))
         self._publish()
 
-    # Rendering ----------------------------------------------------------------------------
+    def _publish(self) -> None:
+        """The last block changed (it streamed, or it was added): its lines are taken again."""
+        last = len(self._blocks) - 1
+        block = self._blocks[last]
+        if block.live and self._wrap is not None:
+            self.text_changed(self._index.start(last))
+            self._tail = self._wrap.tail()
+            self._index.set_height(last, len(self._wrap.done) + len(self._tail))
+        self._fresh = True
+        self._update_size()
+        self.refresh()
+
+    # Drawing ------------------------------------------------------------------------------
 
     def _content_width(self) -> int:
-        return max(self.scrollable_content_region.width or self.size.width or 80, 10)
+        """The width lines are drawn at: measured at each resize (looking it up costs 30 µs)."""
+        return self._width or max(self.scrollable_content_region.width or self.size.width or 80, 10)
+
+    def _estimate(self, block: _Block) -> int:
+        """The lines ``block`` should take once drawn, without drawing it: its text's lines, each at least one,
+        folded at the width, and the empty line under it."""
+        if block.live:
+            return 0
+        text = block.label.plain if block.label is not None else block.source.strip("\n")
+        width = self._content_width()
+        return sum((len(line) + width - 1) // width or 1 for line in text.split("\n")) + 1
+
+    def _draw_block(self, index: int) -> bool:
+        """Draw block ``index`` if it is not yet; whether it was not."""
+        block = self._blocks[index]
+        if block.lines is not None or block.live:
+            return False
+        block.lines = self._render(block)
+        self.text_changed(self._index.start(index))
+        self._index.set_height(index, len(block.lines))
+        return True
+
+    def _draw_all(self) -> None:
+        if any([self._draw_block(index) for index in range(len(self._blocks))]):
+            self._update_size()
+
+    def _draw_in_view(self, top: int, *, scrolled_up: bool = False) -> int:
+        """Draw the blocks in view with ``top`` the first line shown (the last screenful when the view follows
+        the end); where ``top`` has to be. A reader who scrolled up (but not to the start) sees blocks drawn
+        above the lines that were in view, and those lines stay where they were on the screen."""
+        height = self.scrollable_content_region.height
+        index = self._index
+        if self._following():
+            need, block = height, len(self._blocks) - 1
+            while need > 0 and block >= 0:
+                self._draw_block(block)
+                need -= index.height(block)
+                block -= 1
+            return max(index.lines - height, 0)
+        while top < index.lines:
+            first, _ = index.locate(top)
+            shown = [first]
+            while shown[-1] + 1 < len(self._blocks) and index.start(shown[-1] + 1) < top + height:
+                shown.append(shown[-1] + 1)
+            drawn = (block for block in shown if self._blocks[block].lines is not None)
+            anchor = next(drawn, None) if scrolled_up and top > 0 else None
+            anchored_at = index.start(anchor) if anchor is not None else 0
+            if not any([self._draw_block(block) for block in shown]):
+                break
+            if anchor is not None:
+                top = max(top + index.start(anchor) - anchored_at, 0)
+        return top
+
+    def _following(self) -> bool:
+        """Whether the view shows its end after the changes of this batch."""
+        return self._follow_after if self._pending_size is not None else self._at_end
 
     def _render(self, block: _Block) -> list[Strip]:
         if block.kind == "answer":
             key = (block.source, block.cut, self._content_width())
             if (lines := self._drawings.get(key)) is None:
-                lines = self._drawings[key] = self._draw_block(block)
+                lines = self._drawings[key] = self._render_block(block)
             return lines
-        return self._draw_block(block)
+        return self._render_block(block)
 
-    def _draw_block(self, block: _Block) -> list[Strip]:
+    def _render_block(self, block: _Block) -> list[Strip]:
         if block.label is not None:
             renderable: RenderableType = block.label
         elif block.kind == "answer":
-            from rich.markdown import Markdown  # markdown-it is slow to import: not before the first frame
-
-            renderable = Markdown(block.source.strip("\n"), code_theme="ansi_dark")
+            renderable = markdown(block.source.strip("\n"))
         else:
             renderable = Text(block.source.strip(), style=STYLES[block.kind])
         lines = self._render_lines(renderable)
@@ -430,20 +536,11 @@ class OutputView(LineView, can_focus=True):
         options = console.options.update_width(self._content_width())
         return [Strip(line) for line in console.render_lines(renderable, options, pad=False)]
 
-    def _publish(self) -> None:
-        """Replace the lines of the last block (the only one that changes)."""
-        block = self._blocks[-1]
-        self.text_changed(self._live_start)
-        del self._lines[self._live_start :]
-        if block.live and self._wrap is not None:
-            self._lines.extend(self._wrap.done)
-            self._lines.extend(self._wrap.tail())
-        else:
-            self._lines.extend(block.lines)
-            self._live_start = len(self._lines)
-        self._fresh = True
-        self._update_size()
-        self.refresh()
+    def _update_size(self) -> None:
+        """Draw what comes into view, and size the view to every block's lines."""
+        if not self._deferred:
+            self._draw_in_view(self.scroll_offset.y)
+        self.set_line_count(self._index.lines, self._content_width())
 
     # The hint ------------------------------------------------------------------------------
 
@@ -458,6 +555,19 @@ class OutputView(LineView, can_focus=True):
         super().watch_scroll_y(old_value, new_value)
         if self._at_end:
             self._show_unseen(False)
+        if self._anchoring or self._pending_size is not None:
+            return  # the batch under way draws what is in view once it settles
+        lines = self._index.lines
+        top = self._draw_in_view(round(new_value), scrolled_up=new_value < old_value)
+        if self._index.lines != lines:
+            self._anchoring = True
+            try:
+                self.set_line_count(self._index.lines, self._content_width())
+                self.settle()
+                if top != round(new_value):
+                    self.scroll_to(y=top, animate=False, immediate=True)
+            finally:
+                self._anchoring = False
 
     def _show_unseen(self, unseen: bool) -> None:
         if unseen != self.has_class("-unseen"):
@@ -468,35 +578,65 @@ class OutputView(LineView, can_focus=True):
         if self.has_class("-unseen") and event.y == self.outer_size.height - 1:
             self.scroll_end(animate=False)
 
-    def _update_size(self) -> None:
-        self.set_line_count(len(self._lines), self._content_width())
-
     def on_resize(self) -> None:
-        width = self._content_width()
-        if width == self._width:
-            return
-        self._width = width
-        self._lines = []
-        self._spares = []
-        self.text_changed(0)
-        for block in self._blocks:
-            self._live_start = len(self._lines)
-            if block.live:
-                self._wrap = LiveWrap(width, STYLES[block.kind])
-                self._wrap.feed(block.source)
-                self._lines.extend(self._wrap.done + self._wrap.tail())
-            else:
-                block.lines = self._render(block)
-                self._lines.extend(block.lines)
-                self._live_start = len(self._lines)
+        """At a new width every block is drawn again as it comes into view; a streaming one is wrapped again."""
+        width = max(self.scrollable_content_region.width or self.size.width or 80, 10)
+        if width != self._width:
+            self._width = width
+            self._spares = []
+            self.text_changed(0)
+            for index, block in enumerate(self._blocks):
+                block.lines = None
+                self._index.set_height(index, self._estimate(block))
+            if self._blocks and self._blocks[-1].live:
+                self._wrap = LiveWrap(width, STYLES[self._blocks[-1].kind])
+                self._wrap.feed(self._blocks[-1].source)
+                self._publish()
         self._update_size()
         self.refresh()
 
+    # Lines ---------------------------------------------------------------------------------
+
+    def searchable_lines(self) -> int:
+        """A search reads every line: every block is drawn first."""
+        self._draw_all()
+        return self._index.lines
+
+    def _line(self, line: int) -> Strip | str | None:
+        """Line ``line``: drawn, or as text for the block streaming; its block drawn if it was not (painted
+        before the batch settled)."""
+        index = self._index
+        if not 0 <= line < index.lines:
+            return None
+        block, at = index.locate(line)
+        while self._draw_block(block):
+            self.set_line_count(index.lines, self._content_width())
+            if line >= index.lines:
+                return None
+            block, at = index.locate(line)
+        drawn = self._blocks[block].lines
+        if drawn is not None:
+            return drawn[at]
+        assert self._wrap is not None  # the block streaming
+        done = self._wrap.done
+        return done[at] if at < len(done) else self._tail[at - len(done)]
+
     def line_key(self, index: int) -> object | None:
-        return id(self._lines[index]) if index < len(self._lines) else None
+        line = self._line(index)
+        if isinstance(line, str):
+            return line, self._blocks[-1].kind  # equal text in the same style paints the same
+        return id(line) if line is not None else None
 
     def paint_line(self, index: int) -> Strip:
-        return self._lines[index]
+        line = self._line(index)
+        assert line is not None
+        if isinstance(line, str):
+            assert self._wrap is not None
+            return self._wrap.strip(line)
+        return line
 
     def line_text(self, index: int) -> str:
-        return self._lines[index].text
+        line = self._line(index)
+        if isinstance(line, str):
+            return line
+        return line.text if line is not None else ""
