@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -160,6 +161,17 @@ async def test_a_recording_cut_off_replays_to_its_last_event_and_says_so(tmp_pat
         assert "the recording ends at event 20 (tool_call_finished" in shown(app.query_one(TimelineBar))
         await pilot.press("home")
         assert "cut off" not in shown(app.query_one(TimelineBar))
+
+
+async def test_the_keyframes_leave_the_garbage_collectors_sight_once_built_and_come_back_when_the_replay_ends(
+    tmp_path,
+):
+    app = replay(saved(tmp_path / "s1"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(pilot)
+        await until(pilot, lambda: gc.get_freeze_count() > 0)  # built in a thread, then frozen
+        assert screen.timeline.built == len(screen.timeline)
+    assert gc.get_freeze_count() == 0
 
 
 def test_a_file_that_is_not_a_recording_is_one_line_and_exit_code_2(tmp_path, capsys):
