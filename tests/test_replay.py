@@ -18,7 +18,7 @@ from deep_tui.dispatch import EVENT_KINDS
 from deep_tui.recording_files import EVENT_TYPES
 from deep_tui.screens.file_history import FileHistory
 from deep_tui.screens.file_viewer import FileViewer
-from deep_tui.screens.replay import ReplayScreen
+from deep_tui.screens.replay import FULL_COLLECTION_EVERY, ReplayScreen
 from deep_tui.source import Live, Recorded, RecordingSource
 from deep_tui.spec import AgentSpec
 from deep_tui.widgets import FileTree, OutputView, StatusBar, TodoList, ToolCallLog, UsageBar
@@ -170,12 +170,14 @@ async def test_a_recording_cut_off_replays_to_its_last_event_and_says_so(tmp_pat
 async def test_the_keyframes_leave_the_garbage_collectors_sight_once_built_and_come_back_when_the_replay_ends(
     tmp_path,
 ):
+    thresholds = gc.get_threshold()
     app = replay(saved(tmp_path / "s1"))
     async with app.run_test(size=SIZE) as pilot:
         screen = await opened(pilot)
         await until(pilot, lambda: gc.get_freeze_count() > 0)  # built in a thread, then frozen
         assert screen.timeline.built == len(screen.timeline)
-    assert gc.get_freeze_count() == 0
+        assert gc.get_threshold() == (*thresholds[:2], FULL_COLLECTION_EVERY)  # full collections made rarer
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
 
 
 def test_a_file_that_is_not_a_recording_is_one_line_and_exit_code_2(tmp_path, capsys):

@@ -8,7 +8,8 @@ first frame does not wait for them and later seeks do not either.
 
 Once they are all made, they are moved out of the garbage collector's sight (``gc.freeze``):
 they are most of the heap and live as long as the screen, and a full collection walked them
-all, a pause of about 200 ms in one seek out of fifteen (about 40 ms after).
+all, a pause of about 200 ms in one seek out of fifteen (40-70 ms after), and full
+collections are made rarer (``FULL_COLLECTION_EVERY``).
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ FRAME = 1 / 12
 
 SPEED, EVENT, TURN, ENDS = (Binding.Group(name, compact=True) for name in ("Speed", "Event", "Turn", "Start/end"))
 
+FULL_COLLECTION_EVERY = 100
+"""Collections of the middle generation between two full ones once the keyframes are frozen (Python's default: 10).
+What is left to walk is the panes' lines and the state at the cursor, and little of it is garbage. Over 300 seeks
+(docs/performance.md) a full collection every 10 took 40-70 ms in one seek out of fifteen; every 100, seeks were
+20-25 ms faster at p95, 20-30 ms slower at p99 (a rarer, longer collection), with 7 MB more at their peak."""
+
 STEP_ALONE = 50
 """A move forward by at most this many events is folded on the shown state; a longer one is a seek."""
 
@@ -62,8 +69,8 @@ class ReplayScreen(DashboardScreen):
         self.playback = Playback(playing=play)
         self._timer: Timer | None = None
         self._played_at = 0.0
-        self._frozen = False
-        """Whether this screen froze the heap (``gc.freeze``), to unfreeze it when it goes."""
+        self._thresholds: tuple[int, int, int] | None = None
+        """The collector's thresholds before this screen froze the heap (``gc.freeze``), to restore when it goes."""
 
     def compose_controls(self) -> ComposeResult:
         yield TimelineBar(id="timeline")
@@ -114,10 +121,12 @@ class ReplayScreen(DashboardScreen):
         if event.worker.group == "keyframes" and event.state == WorkerState.SUCCESS and not gc.get_freeze_count():
             gc.collect()  # not to keep the garbage there is for as long
             gc.freeze()
-            self._frozen = True
+            self._thresholds = gc.get_threshold()
+            gc.set_threshold(*self._thresholds[:2], FULL_COLLECTION_EVERY)
 
     def on_unmount(self) -> None:
-        if self._frozen:
+        if self._thresholds is not None:
+            gc.set_threshold(*self._thresholds)
             gc.unfreeze()
 
     # Moving ------------------------------------------------------------------------------------------
