@@ -82,7 +82,9 @@ class ReplayScreen(DashboardScreen):
         return super().check_action(action, parameters)
 
     def focus_first(self) -> None:
-        if self.focused is None:
+        """The output, once the recording is shown: a focus redraws the footer (100-300 ms of the main thread),
+        which would take the GIL from the thread reading the recording half the time."""
+        if self.focused is None and self.source is not None:
             self.query_one(OutputView).focus()
 
     @property
@@ -102,6 +104,7 @@ class ReplayScreen(DashboardScreen):
         # After the frame that shows the recording: a thread folding from the start would take the GIL
         # half the time, and that frame with it.
         self.call_after_refresh(self._build_keyframes)
+        self.call_after_refresh(self.focus_first)
         self._moved()
         if self.playback.playing:
             self._play()
