@@ -33,7 +33,7 @@ from deep_tui.quiet import quiet_libraries
 from deep_tui.redact import redact
 from deep_tui.screens.dashboard import IDLE_PLACEHOLDER, PANES, RUNNING_PLACEHOLDER, DashboardScreen
 from deep_tui.signals import ending_on_signals
-from deep_tui.source import Live, SourceError
+from deep_tui.source import Live, Recorded, SourceError
 from deep_tui.widgets import OutputView
 
 if TYPE_CHECKING:
@@ -88,11 +88,16 @@ class DeepTUI(App[None]):
     ]
 
     def __init__(
-        self, source: EventSource | Live, *, prompt: str | None = None, theme: str | None = None, play: bool = False
+        self,
+        source: EventSource | Live | Recorded,
+        *,
+        prompt: str | None = None,
+        theme: str | None = None,
+        play: bool = False,
     ) -> None:
-        """``source`` is shown; a ``Live`` one is opened after the first frame; a recording starts playing with
-        ``play``. ``theme`` is for this run only (an unknown one raises ``UnknownTheme``); one picked in the app
-        is kept."""
+        """``source`` is shown; a ``Live`` or ``Recorded`` one is opened after the first frame; a recording starts
+        playing with ``play``. ``theme`` is for this run only (an unknown one raises ``UnknownTheme``); one picked
+        in the app is kept."""
         super().__init__()
         self._play = play
         self.preferences, self._config_problems = config.load()
@@ -104,7 +109,7 @@ class DeepTUI(App[None]):
         elif theme is not None:
             self._config_problems.append(f"{config.config_path()}: unknown theme {theme!r} (the palette lists them)")
         self._opening = source
-        self.source: EventSource | None = None if isinstance(source, Live) else source
+        self.source: EventSource | None = None if isinstance(source, (Live, Recorded)) else source
         self.startup_error: str | None = None
         """Why the source could not be opened; the command line prints it after the app exits."""
         self._queued = prompt
@@ -123,9 +128,9 @@ class DeepTUI(App[None]):
     def get_default_screen(self) -> Screen[Any]:
         return self.make_dashboard(self._opening)
 
-    def make_dashboard(self, source: EventSource | Live) -> DashboardScreen:
+    def make_dashboard(self, source: EventSource | Live | Recorded) -> DashboardScreen:
         """The screen that shows ``source``: a replay's has its timeline."""
-        if source.timeline is not None:
+        if source.timeline is not None or isinstance(source, Recorded):
             from deep_tui.screens.replay import ReplayScreen
 
             return ReplayScreen(source.label, side_column=self.preferences.side_column, play=self._play)
@@ -171,7 +176,7 @@ class DeepTUI(App[None]):
         quiet_libraries(TextualHandler())
         source = self.source
         if source is None:
-            assert isinstance(self._opening, Live)
+            assert isinstance(self._opening, (Live, Recorded))
             try:
                 source = await asyncio.to_thread(self._opening.open)
             except SourceError as exc:

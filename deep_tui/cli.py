@@ -421,11 +421,13 @@ def _dashboard(options: argparse.Namespace) -> int:
 
 
 def _replay(options: argparse.Namespace) -> int:
-    """The dashboard on a recording; one that cannot be read is one line and exit code 2, before any screen."""
-    from deep_tui.source import RecordingSource, SourceError
+    """The dashboard on a recording. What is not one (no such file, or not starting with an event) is one line and
+    exit code 2 before any screen; the recording is read after the dashboard's first frame, and one damaged further
+    on closes it and is one line and exit code 2 as well."""
+    from deep_tui.source import Recorded, SourceError
 
     try:
-        source = RecordingSource.open(options.session)
+        source = Recorded.find(options.session)
     except SourceError as exc:
         return fail(str(exc))
     from deep_tui.app import DeepTUI, UnknownTheme
@@ -437,6 +439,8 @@ def _replay(options: argparse.Namespace) -> int:
     if stream := _not_a_terminal():
         return fail(_needs_a_terminal(stream))
     app.run()
+    if app.startup_error:
+        return fail(app.startup_error)
     return app.return_code or 0
 
 

@@ -4,11 +4,13 @@ The output pane shows the paragraph still streaming as plain text wrapped here, 
 rendering it as markdown on every delta would cost as much as the paragraph. A replay that
 seeks back into a long paragraph goes back to a mark the wrap left every ``MARK_LINES``
 lines, rather than wrapping the paragraph again from its start (about a millisecond per
-kilobyte).
+kilobyte). Lines are kept as text, drawn (``strip``) when painted: a ``Strip`` is ten
+objects for the garbage collector to walk, and a long paragraph has a thousand lines.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from bisect import bisect_right
 
@@ -32,7 +34,8 @@ class LiveWrap:
     def __init__(self, width: int, style: Style) -> None:
         self.width = max(width, 1)
         self.style = style
-        self.done: list[Strip] = []
+        self.done: list[str] = []
+        """The lines finished, as text."""
         self.line = ""
         self.cells = 0
         self.word_open = False
@@ -49,6 +52,12 @@ class LiveWrap:
             if len(self.done) >= mark_at:
                 self.marks.append((start + match.end(), len(self.done), self.line, self.cells, self.word_open))
                 mark_at = len(self.done) + MARK_LINES
+
+    def copy(self) -> LiveWrap:
+        """A wrap that goes on from here on its own: cutting or feeding either leaves the other as it is."""
+        other = copy.copy(self)
+        other.done, other.marks = list(self.done), list(self.marks)
+        return other
 
     def same_as(self, other: LiveWrap) -> bool:
         """Whether the two wrap alike: the same width and style."""
@@ -102,11 +111,16 @@ class LiveWrap:
         self.word_open = True
 
     def _commit(self) -> None:
-        self.done.append(Strip([Segment(self.line, self.style)], self.cells))
+        self.done.append(self.line)
         self.line, self.cells = "", 0
 
-    def tail(self) -> list[Strip]:
-        return [Strip([Segment(self.line, self.style)], self.cells)] if self.line else []
+    def tail(self) -> list[str]:
+        """The unfinished last line, if any."""
+        return [self.line] if self.line else []
+
+    def strip(self, line: str) -> Strip:
+        """One of the lines, drawn."""
+        return Strip([Segment(line, self.style)], cell_len(line))
 
 
 def take_cells(text: str, cells: int) -> str:

@@ -3,11 +3,22 @@
 The headless display prints each finished block as rendered markdown once and
 keeps only the block still streaming live. The rule is the output pane's: a
 block ends after a blank line outside a fenced code block.
+
+``markdown`` makes Rich's ``Markdown`` of one block with one shared parser: Rich builds a
+markdown-it parser for each ``Markdown`` it makes, which is half the cost of drawing a
+paragraph (0.6 of 1.3 ms for 300 characters).
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # markdown-it is slow to import: not before the first frame
+    from markdown_it import MarkdownIt
+    from rich.markdown import Markdown
 
 FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 """A line opening or closing a fenced code block, inside which a blank line does not end a block."""
@@ -38,3 +49,29 @@ class MarkdownBlocks:
 
     def reset(self) -> None:
         self.scan, self.fenced = 0, False
+
+
+def markdown(source: str, *, code_theme: str = "ansi_dark", hyperlinks: bool = True) -> Markdown:
+    """Rich's ``Markdown`` of ``source``, as ``Markdown(source, code_theme=…, hyperlinks=…)`` makes it, parsed
+    by the shared parser.
+
+    A copy of an empty one made by Rich, with its markup and tokens replaced: whatever else Rich sets on a
+    ``Markdown`` is as Rich set it.
+    """
+    made = copy.copy(_empty(code_theme, hyperlinks))
+    made.markup, made.parsed = source, _parser().parse(source)
+    return made
+
+
+@functools.cache
+def _parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt().enable("strikethrough").enable("table")  # as rich.markdown.Markdown makes it
+
+
+@functools.cache
+def _empty(code_theme: str, hyperlinks: bool) -> Markdown:
+    from rich.markdown import Markdown
+
+    return Markdown("", code_theme=code_theme, hyperlinks=hyperlinks)

@@ -9,8 +9,10 @@ Pure arithmetic on a ``Timeline``: no screen, no clock of its own.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from deep_tui.timeline import Timeline
+if TYPE_CHECKING:  # the replay screen imports this before its first frame: not the event models
+    from deep_tui.timeline import Timeline
 
 SPEEDS: tuple[float | None, ...] = (1.0, 2.0, 5.0, 20.0, None)
 """The speeds ``+`` and ``-`` step through; None is as fast as the screen can show."""

@@ -9,7 +9,8 @@ a split of the file (about a tenth of a second), not 100,000 validations (two se
 
 A recording cut off by ``kill -9`` loads up to its last complete event and says where it
 ended (``Recording.ending``). A file that is not a recording raises ``RecordingError``,
-whose message is the one line to show.
+whose message is the one line to show. Finding a recording, and telling at a glance
+whether a file is one, needs no event model (``deep_tui.recording_files``).
 """
 
 from __future__ import annotations
@@ -25,15 +26,10 @@ from pydantic import ValidationError
 
 from deep_tui.blobs import BlobStore
 from deep_tui.events import Event, ToolCallFinished, parse_event
-
-EVENTS_FILE = "events.jsonl"
+from deep_tui.recording_files import RecordingError, locate
 
 EVENT_START = re.compile(rb'\{"seq":(\d+),"t":(-?[0-9.eE+-]+),"type":"([a-z_]+)"')
 """How every event's JSON begins (pydantic writes the fields in their declared order)."""
-
-
-class RecordingError(Exception):
-    """Why something cannot be replayed, in one line for the command to print."""
 
 
 class EventLog(Sequence[Event]):
@@ -203,40 +199,10 @@ def load(target: str | Path, *, sessions: Path | None = None) -> Recording:
     return Recording(path, directory, EventLog(lines, str(path)), cut_line)
 
 
-def locate(target: str | Path, sessions: Path | None = None) -> tuple[Path, Path | None]:
-    """The events file ``target`` names, and the session directory it belongs to, if any."""
-    path = Path(target).expanduser()
-    if path.is_dir():
-        if not (path / EVENTS_FILE).is_file():
-            raise RecordingError(f"{path} is not a saved session: it has no {EVENTS_FILE}")
-        return path / EVENTS_FILE, path
-    if path.is_file():
-        in_session = (path.parent / "blobs").is_dir() or (path.parent / "session.json").is_file()
-        return path, path.parent if in_session else None
-    if path.exists():
-        raise RecordingError(f"{path} is neither a file nor a directory")
-    root = sessions if sessions is not None else _sessions_home()
-    name = str(target)
-    if name and "/" not in name and root.is_dir():
-        found = sorted(p for p in root.iterdir() if p.name.startswith(name) and (p / EVENTS_FILE).is_file())
-        if len(found) == 1:
-            return found[0] / EVENTS_FILE, found[0]
-        if len(found) > 1:
-            names = ", ".join(p.name for p in found[:5])
-            raise RecordingError(f"{name!r} is the start of {len(found)} saved sessions ({names}…): give more of it")
-    raise RecordingError(f"no file, directory or saved session {name!r} (saved sessions are in {root})")
-
-
 def _first_error(exc: ValidationError) -> str:
     error = exc.errors()[0]
     where = ".".join(str(part) for part in error["loc"])
     return f"{where}: {error['msg']}" if where else error["msg"]
-
-
-def _sessions_home() -> Path:
-    from deep_tui.sessions import home  # imports the runner: only when an id must be looked up
-
-    return home() / "sessions"
 
 
 def _read_inside(root: Path, path: str) -> bytes | None:

@@ -46,23 +46,15 @@ from pathlib import Path
 
 from deep_tui.blobs import BlobStore
 from deep_tui.events import Event, json_safe
+from deep_tui.home import home
 from deep_tui.redact import json_forms, redact, secrets
 from deep_tui.runner import Session, Snapshot
 
-HOME_ENV = "DEEP_TUI_HOME"
 WRITER_THREAD = "deep-tui-recorder"
 PRIVATE_DIRECTORY = 0o700
 PRIVATE_FILE = 0o600
 
 log = logging.getLogger(__name__)
-
-
-def home() -> Path:
-    """Where deep-tui keeps its data: ``$DEEP_TUI_HOME``, else ``$XDG_DATA_HOME/deep-tui``."""
-    if os.environ.get(HOME_ENV):
-        return Path(os.environ[HOME_ENV]).expanduser()
-    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data) / "deep-tui"
 
 
 class _Writer:

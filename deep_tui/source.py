@@ -9,6 +9,7 @@ to know whether to offer a prompt, and ``timeline`` to know whether it can seek.
   tee on the runner's sink, so every turn is recorded whoever consumes it, and a turn
   whose runner dies without a ``run_finished`` still gets one, recorded and delivered.
 - ``RecordingSource`` is a recording read back: it takes no prompts and can seek.
+  ``Recorded`` is one found and glanced at, read after the dashboard's first frame.
 - A source for a ``serve`` run is a new class of the same shape: ``turn`` posts the prompt
   and follows the run's SSE stream (each ``data:`` is an event), ``cancel`` posts to the
   run's cancel endpoint, ``file`` and ``result`` fetch from the server. Approvals and
@@ -291,6 +292,39 @@ def _ending(last: Event | None, exc: BaseException) -> RunFinished:
     )
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """A recording still to be read: found, and starting with an event (``recording_files.check``). The dashboard
+    draws its first frame, then reads it in a thread: the event models and 100,000 lines take half a second."""
+
+    path: Path
+    """The events file."""
+    directory: Path | None
+    """The saved session's directory, if it is one's."""
+    accepts_prompts: ClassVar[bool] = False
+    timeline: ClassVar[None] = None
+    """None until it is read (``RecordingSource.timeline``)."""
+
+    @classmethod
+    def find(cls, target: str | Path, *, sessions: Path | None = None) -> Recorded:
+        """The recording at ``target`` (see ``recording_files.locate``), if its first line is an event;
+        ``SourceError`` says, in a line, why it is none. Only the standard library is imported."""
+        from deep_tui.recording_files import RecordingError, check
+
+        try:
+            return cls(*check(target, sessions))
+        except RecordingError as exc:
+            raise SourceError(str(exc)) from None
+
+    @property
+    def label(self) -> str:
+        return _replay_label(self.directory.name if self.directory is not None else self.path.name)
+
+    def open(self) -> RecordingSource:
+        """The recording read; ``SourceError`` says why it cannot be (a line past the first is damaged, say)."""
+        return RecordingSource.open(self.path)
+
+
 class RecordingSource:
     """A recorded session, read back: it takes no prompts, and can seek."""
 
@@ -301,7 +335,7 @@ class RecordingSource:
 
         self.recording = recording
         self.timeline: Timeline | None = Timeline.of(recording, every=every or KEYFRAME_EVERY)
-        self.label = f"replay · {recording.name}"
+        self.label = _replay_label(recording.name)
 
     @classmethod
     def open(cls, target: str | Path, *, sessions: Path | None = None) -> RecordingSource:
@@ -357,3 +391,8 @@ class RecordingSource:
 
     def close(self) -> Path | None:
         return self.recording.directory
+
+
+def _replay_label(name: str) -> str:
+    """What the status line calls a recording."""
+    return f"replay · {name}"

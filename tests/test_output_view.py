@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from rich.cells import cell_len
 from textual.app import App, ComposeResult
+from textual.geometry import Region
 
+from deep_tui.markdown_blocks import markdown
+from deep_tui.output_blocks import OutputBlock
 from deep_tui.widgets.output_view import OutputView
 
 ANSWER = """## Result
@@ -104,3 +107,100 @@ async def test_the_view_follows_the_end_unless_scrolled_up():
         view.add_text("more\n\n")
         await pilot.pause()
         assert view.scroll_offset.y == 0
+
+
+def paragraphs(count: int) -> str:
+    """``count`` paragraphs of a few lines each; some of words so long that they take more lines than their length
+    says (a view that has not drawn a paragraph yet counts it for the lines its length says)."""
+    word = ("a" * 29, "some", "wrapping")
+    return "\n\n".join(f"Paragraph {n}: " + f"{word[n % 3]} " * (n % 7 + 1) for n in range(count))
+
+
+def painted(view: OutputView) -> list[str]:
+    return [strip.text.rstrip() for strip in view.render_lines(Region(0, 0, view.size.width, view.size.height))]
+
+
+async def test_a_reset_draws_only_what_comes_into_view_and_the_rest_when_scrolled_to():
+    """A replay's seek to a long answer draws its last screenful, not its hundreds of paragraphs."""
+    state = [OutputBlock("prompt", "q", 1), OutputBlock("answer", paragraphs(400), 1)]
+    app = Pane()
+    async with app.run_test(size=(60, 30)) as pilot:
+        view = app.query_one(OutputView)
+        drawn = Drawn(app)
+        view.show_blocks(state)
+        await pilot.pause()
+        assert 0 < len(drawn.markdown) <= view.size.height  # a screenful of paragraphs at most
+        assert painted(view)[-2].startswith("Paragraph 399:")  # the end, as the view follows it
+        assert view.scroll_offset.y == view.max_scroll_y
+
+        view.scroll_home(animate=False, immediate=True)  # scrolled to: drawn then
+        await pilot.pause()
+        assert painted(view)[:3] == [" turn 1  > q", "", f"Paragraph 0: {'a' * 29}"]
+        assert len(drawn.markdown) <= 2 * view.size.height
+
+        fresh = OutputView()
+        await app.mount(fresh)
+        await pilot.pause()
+        fresh.show_blocks(state)
+        assert view.plain_text == fresh.plain_text  # all of it, as any view draws it
+
+
+async def test_scrolling_up_into_blocks_not_drawn_yet_keeps_the_lines_in_view_in_place():
+    app = Pane()
+    async with app.run_test(size=(60, 20)) as pilot:
+        view = app.query_one(OutputView)
+        view.show_blocks([OutputBlock("answer", paragraphs(60), 1)])
+        await pilot.pause()
+        seen = painted(view)
+        while view.scroll_offset.y > 0:  # a line at a time, as the wheel or ↑ does it
+            view.scroll_to(y=view.scroll_offset.y - 1, animate=False, immediate=True)
+            now = painted(view)
+            assert now[1:] == seen[:-1], view.scroll_offset.y  # what was on screen moved down by one line
+            seen = now
+        assert seen[0] == f"Paragraph 0: {'a' * 29}"
+
+
+async def test_paragraphs_are_drawn_with_one_markdown_parser_as_rich_draws_them():
+    from markdown_it import MarkdownIt
+    from rich.markdown import Markdown
+
+    source = "# Title\n\n- **bold** and ~~gone~~ [link](https://example.com)\n\n| a | b |\n|---|---|\n| 1 | 2 |"
+    app = Pane()
+    async with app.run_test(size=(60, 30)):
+        options = app.console.options.update_width(50)
+        assert app.console.render_lines(markdown(source), options) == app.console.render_lines(
+            Markdown(source, code_theme="ansi_dark"), options
+        )
+        made: list[object] = []
+        init = MarkdownIt.__init__
+
+        def counted(self: MarkdownIt, *args: object, **kwargs: object) -> None:
+            made.append(self)
+            init(self, *args, **kwargs)  # type: ignore[arg-type]
+
+        MarkdownIt.__init__ = counted  # type: ignore[method-assign]
+        try:
+            view = app.query_one(OutputView)
+            view.show_blocks([OutputBlock("answer", paragraphs(50), 1)])
+            text = view.plain_text  # every paragraph drawn
+        finally:
+            MarkdownIt.__init__ = init  # type: ignore[method-assign]
+        assert "Paragraph 0:" in text and "Paragraph 49:" in text
+        assert len(made) <= 1  # the shared one, if it was not made yet
+
+
+class Drawn:
+    """What the app's console renders, as the output pane draws its blocks with it."""
+
+    def __init__(self, app: App[None]) -> None:
+        from rich.markdown import Markdown
+
+        self.markdown: list[str] = []
+        render_lines = app.console.render_lines
+
+        def counted(renderable: object, *args: object, **kwargs: object) -> object:
+            if isinstance(renderable, Markdown):
+                self.markdown.append(renderable.markup)
+            return render_lines(renderable, *args, **kwargs)  # type: ignore[arg-type]
+
+        app.console.render_lines = counted  # type: ignore[method-assign]

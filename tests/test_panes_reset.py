@@ -176,7 +176,7 @@ async def test_seeking_inside_a_long_streaming_paragraph_shows_what_a_new_view_s
 async def test_a_nearby_seek_redraws_only_the_blocks_that_differ():
     events = transcript()
     app = Panes()
-    async with app.run_test(size=(70, 30)):
+    async with app.run_test(size=(70, 100)):  # tall enough for the whole transcript: every block in view
         view = app.query_one(OutputView)
         renders: list[object] = []
         render_lines = app.console.render_lines

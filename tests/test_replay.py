@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import json
 import os
 import subprocess
 import sys
@@ -12,16 +14,19 @@ from textual.pilot import Pilot
 from deep_tui import cli
 from deep_tui.app import DeepTUI
 from deep_tui.blobs import BlobStore
+from deep_tui.dispatch import EVENT_KINDS
+from deep_tui.recording_files import EVENT_TYPES
 from deep_tui.screens.file_history import FileHistory
 from deep_tui.screens.file_viewer import FileViewer
-from deep_tui.screens.replay import ReplayScreen
-from deep_tui.source import Live, RecordingSource
+from deep_tui.screens.replay import FULL_COLLECTION_EVERY, ReplayScreen
+from deep_tui.source import Live, Recorded, RecordingSource
 from deep_tui.spec import AgentSpec
 from deep_tui.widgets import FileTree, OutputView, StatusBar, TodoList, ToolCallLog, UsageBar
 from deep_tui.widgets.timeline_bar import TimelineBar
 from tests.event_streams import CORE_VERSIONS, sample_session
 from tests.test_app import SIZE, shown, until
 from tests.test_file_history import rows, view
+from tests.test_sessions import terminal  # noqa: F401 (a fixture: deep-tui in a tmux pane)
 
 MIDDLE = 12
 """After the first write of /src/core.py (its first version) and the todo "write tests" set in progress."""
@@ -162,12 +167,106 @@ async def test_a_recording_cut_off_replays_to_its_last_event_and_says_so(tmp_pat
         assert "cut off" not in shown(app.query_one(TimelineBar))
 
 
+async def test_the_keyframes_leave_the_garbage_collectors_sight_once_built_and_come_back_when_the_replay_ends(
+    tmp_path,
+):
+    thresholds = gc.get_threshold()
+    app = replay(saved(tmp_path / "s1"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(pilot)
+        await until(pilot, lambda: gc.get_freeze_count() > 0)  # built in a thread, then frozen
+        assert screen.timeline.built == len(screen.timeline)
+        assert gc.get_threshold() == (*thresholds[:2], FULL_COLLECTION_EVERY)  # full collections made rarer
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
+
+
 def test_a_file_that_is_not_a_recording_is_one_line_and_exit_code_2(tmp_path, capsys):
     not_one = tmp_path / "notes.txt"
     not_one.write_text("hello\n")
     assert cli.main(["replay", str(not_one)]) == 2
     assert capsys.readouterr().err.strip().count("\n") == 0
     assert cli.main(["replay", str(tmp_path / "missing")]) == 2
+
+
+GLANCED = """
+import json, sys
+from deep_tui import cli
+codes = [cli.main(["replay", target]) for target in sys.argv[1:]]
+print(json.dumps([codes, sorted({"pydantic", "textual"} & set(sys.modules))]))
+"""
+
+
+def test_what_is_not_a_recording_is_told_in_a_line_before_the_dashboard_or_the_event_models_load(tmp_path):
+    files = {
+        "notes.txt": "hello\n",
+        "other.jsonl": '{"type": "message", "text": "a JSON line, but not an event"}\n',
+        "empty.jsonl": "",
+        "broken.jsonl": '{"seq": 0, "type": \n',
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "no-session").mkdir()
+    targets = [*files, "no-session", "missing"]
+    done = subprocess.run(
+        [sys.executable, "-c", GLANCED, *targets],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        env={**os.environ, "DEEP_TUI_HOME": str(tmp_path)},
+    )
+    codes, imported = json.loads(done.stdout)
+    assert codes == [2] * len(targets) and imported == []
+    assert done.stderr.splitlines() == [
+        "deep-tui: error: notes.txt is not a deep-tui recording: it does not start with an event",
+        "deep-tui: error: other.jsonl is not a deep-tui recording: its first line's type is 'message', not an event's",
+        "deep-tui: error: empty.jsonl is not a deep-tui recording: it is empty",
+        "deep-tui: error: broken.jsonl is not a deep-tui recording: its first line is not JSON",
+        "deep-tui: error: no-session is not a saved session: it has no events.jsonl",
+        f"deep-tui: error: no file, directory or saved session 'missing' (saved sessions are in {tmp_path}/sessions)",
+    ]
+
+
+def test_every_kind_of_event_is_known_to_the_glance_at_a_recording():
+    assert {kind.model_fields["type"].default for kind in EVENT_KINDS} == EVENT_TYPES
+
+
+async def test_a_recording_found_is_read_after_the_first_frame_and_shown(tmp_path):
+    found = Recorded.find("s1", sessions=saved(tmp_path / "s1").parent)  # by its id
+    app = DeepTUI(found)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(pilot)
+        assert "replay · s1" in shown(app.query_one(StatusBar)) and screen.position == 0
+        await pilot.press("end")
+        assert screen.position == len(sample_session()) and screen.status == "cancelled"
+
+
+def damaged(directory: Path) -> Path:
+    """A saved session whose events file has, after the sample run, a line that is not quite an event."""
+    events = directory / "events.jsonl"
+    events.write_text(events.read_text() + '{"seq":99,"t":1.0,"type":"text_delta"}\n')
+    return directory
+
+
+async def test_a_recording_damaged_past_its_first_line_closes_the_dashboard_with_the_reason(tmp_path):
+    lines = len(sample_session()) + 1
+    app = DeepTUI(Recorded.find(damaged(saved(tmp_path / "s1"))))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.startup_error is not None)
+    assert app.return_code == 2
+    assert app.startup_error == (
+        f"{tmp_path}/s1/events.jsonl: line {lines} is not a deep-tui event: text_delta.text: Field required"
+    )
+
+
+def test_in_a_terminal_a_damaged_recording_is_one_line_once_the_dashboard_closed(tmp_path, terminal):  # noqa: F811
+    directory = damaged(saved(tmp_path / "s1"))
+    term = terminal("replay", str(directory))
+    term.wait_for(term.exited)
+    shown_after = [line for line in term.screen().splitlines() if line.strip()]
+    line = len(sample_session()) + 1
+    reason = f"{directory}/events.jsonl: line {line} is not a deep-tui event: text_delta.text: Field required"
+    assert shown_after == [f"deep-tui: error: {reason}"]
 
 
 async def test_the_file_history_of_a_replay_diffs_two_of_three_versions(tmp_path):

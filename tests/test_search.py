@@ -9,6 +9,7 @@ from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widgets import Input, Label
 
+from deep_tui.output_blocks import OutputBlock
 from deep_tui.search import LineSearch
 from deep_tui.tool_filter import CallFilter
 from deep_tui.widgets import OutputView, ToolCallLog
@@ -185,6 +186,22 @@ async def test_output_arriving_during_a_search_is_searched_too():
         output.settle()
         await pilot.pause()
         assert count(app) == "1/5"
+
+
+async def test_a_search_finds_text_in_blocks_a_seek_did_not_draw_and_shows_it():
+    app = Panes()
+    async with app.run_test(size=(80, 30)) as pilot:
+        output = app.query_one(OutputView)
+        output.show_blocks([OutputBlock("prompt", "look in the hay", 1), OutputBlock("answer", answer(), 1)])
+        await pilot.pause()  # showing the end: the needles, far above, not drawn
+        output.focus()
+        output.scroll_home(animate=False, immediate=True)
+        await pilot.press("slash", *"needle")
+        await pilot.pause()
+        assert count(app) == "1/3"
+        current = [(line, text) for line, text, kind in highlights(output) if kind == "current"]
+        assert current and current[0][0] == needle_lines(output)[0]
+        assert "Paragraph 40: a needle in the hay." in painted(output)[current[0][0] - output.scroll_offset.y]
 
 
 async def test_a_kept_search_and_the_new_output_hint_share_the_border():

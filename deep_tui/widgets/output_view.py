@@ -2,101 +2,47 @@
 
 Textual's ``Markdown`` re-parses the last block on every append and slows to a
 crawl on long answers (about 40 deltas/s inside one long paragraph), so this is
-a line-based view with a cost per update that does not grow with the answer:
-
-- finished markdown blocks (text up to a blank line outside a code fence) are
-  rendered once with Rich and kept as lines;
-- the block still streaming is word-wrapped incrementally as plain text, only
-  its last visual line being redrawn (``deep_tui.live_wrap``), and is rendered
-  as markdown once it ends.
+a line-based view with a cost per update that does not grow with the answer: its
+blocks and lines are ``deep_tui.output_lines``'s, finished markdown blocks drawn
+once, when they first come into view, and the block still streaming word-wrapped
+as plain text until it ends.
 
 Only visible lines are painted; the view follows the end unless the user has
 scrolled up, and then a hint in the bottom border says that new output arrived
-below. A new turn follows the end again.
+below. A new turn follows the end again. Blocks drawn above the lines in view, as
+the reader scrolls up to them, leave those lines where they are on the screen.
 
 A replay shows the output of the run state at its cursor (``show_blocks``). Moving the
-cursor a little changes the last block or two, so the view keeps what it drew for the
-blocks the two states share and redraws from the first that differs; an answer's finished
-paragraphs are kept too. Paragraphs are frozen one by one, so how the text was cut into
-pieces does not change what is drawn: a replayed state looks as it did live.
+cursor a little changes the last block or two, so the view keeps the blocks the two
+states share and starts again from the first that differs; an answer's finished
+paragraphs are kept too. A seek draws what comes into view, about a screenful, however
+many blocks the state holds; a search (``/``) and ``plain_text`` draw them all.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Literal
 
 from rich.console import RenderableType
-from rich.style import Style
-from rich.text import Text
-from textual.cache import LRUCache
 from textual.events import Click
 from textual.strip import Strip
 
-from deep_tui.format import size
-from deep_tui.live_wrap import LiveWrap
+from deep_tui.output_lines import OutputLines, wrapped_of
 from deep_tui.terminal_text import visible
 from deep_tui.widgets.line_view import LineView
 
 if TYPE_CHECKING:
     from deep_tui.state import OutputBlock
 
-BlockKind = Literal["prompt", "message", "thinking", "answer", "error", "note"]
-
-STYLES: dict[BlockKind, Style] = {
-    "prompt": Style(bold=True, color="cyan"),
-    "message": Style(color="cyan"),
-    "thinking": Style(dim=True, italic=True),
-    "answer": Style(),
-    "error": Style(color="red", bold=True),
-    "note": Style(dim=True),
-}
-PROMPT_SHOWN = 2000
-"""Characters of a prompt shown above its answer; a pasted megabyte should not fill the pane."""
 UNSEEN_HINT = "new output below ↓ (End)"
 """The bottom border while output arrived below a reader who scrolled up; a click on it or End goes there."""
-FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 NEWLINES = re.compile(r"\n*")
 MESSAGE_NOTE = re.compile(r"↳ you \((steer|follow-up)\): ")
 """How the run state's fold notes a delivered message (``deep_tui.state``): drawn as ``add_message`` draws it."""
 TEXT_KINDS = ("answer", "thinking")
-SPARE_WRAPS = 4
-"""Wraps of long paragraphs kept, once they stop streaming, for a seek back into them."""
-RENDER_CACHE = 1024
-"""Answer paragraphs whose drawing is kept: a seek back and forth draws each paragraph once per width."""
-
-
-@dataclass
-class _Block:
-    """A run of text of one kind; ``lines`` is its rendering at the view's width."""
-
-    kind: BlockKind
-    source: str = ""
-    lines: list[Strip] = field(default_factory=list)
-    live: bool = True
-    label: Text | None = None
-    """How a prompt, error or note block is drawn (answers and thinking draw their source)."""
-    cut: bool = False
-    """An answer's paragraph that more of the answer follows."""
-
-
-def _prompt_label(prompt: str, turn: int) -> Text:
-    label = Text.assemble(
-        (f" turn {turn} ", "reverse"), " ", ("> ", "bold cyan"), (visible(prompt[:PROMPT_SHOWN]), "bold")
-    )
-    if len(prompt) > PROMPT_SHOWN:
-        label.append(f"… ({size(len(prompt))} in all)", style="dim")
-    return label
-
-
-def _message_label(text: str, kind: str) -> Text:
-    label = Text.assemble(("↳ you ", "bold cyan"), (f"({kind}): ", "cyan"), (visible(text[:PROMPT_SHOWN]), "bold"))
-    if len(text) > PROMPT_SHOWN:
-        label.append(f"… ({size(len(text))} in all)", style="dim")
-    return label
 
 
 def _continues(before: OutputBlock, after: OutputBlock) -> bool:
@@ -113,28 +59,21 @@ class OutputView(LineView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._blocks: list[_Block] = []
-        self._lines: list[Strip] = []
-        self._live_start = 0
-        """Index in ``_lines`` where the last block's lines begin."""
-        self._wrap: LiveWrap | None = None
-        self._scan = 0
-        """Where in the streaming block's source the next unscanned line starts."""
-        self._fenced = False
+        self._out = OutputLines(self._render_lines, self._content_width, self.text_changed)
         self._width = 0
         self._fresh = False
         """Whether output arrived since the last ``settle``, as opposed to a re-wrap after a resize."""
+        self._anchoring = False
+        """While the view scrolls to keep the lines in view in place."""
+        self._deferred = False
+        """While ``show_blocks`` adds blocks: what comes into view is drawn once, at the end."""
         self._shown: list[OutputBlock] = []
-        """The run state's blocks ``show_blocks`` drew last, and where each one's blocks start in ``_blocks``."""
+        """The run state's blocks ``show_blocks`` drew last, and where each one's blocks start in ``_out.blocks``."""
         self._shown_at: list[int] = []
         self._shown_live = False
         """Whether the last of them was left streaming."""
-        self._drawings: LRUCache[tuple[str, bool, int], list[Strip]] = LRUCache(RENDER_CACHE)
-        """Answer paragraphs drawn, by source, ``cut`` and width."""
-        self._spares: list[tuple[str, LiveWrap]] = []
-        """The wraps of the last long blocks that stopped streaming, each with the block's text, latest first."""
-        self._drawn: tuple[int, _Block | None, int, bool] = (0, None, 0, False)
-        """``_blocks`` as ``show_blocks`` left it, to tell whether an ``add_*`` came since."""
+        self._drawn: tuple[int, object, int, bool] = (0, None, 0, False)
+        """The blocks as ``show_blocks`` left them, to tell whether an ``add_*`` came since."""
 
     # What the app calls -------------------------------------------------------------
 
@@ -143,34 +82,32 @@ class OutputView(LineView, can_focus=True):
 
         The view follows the end from here, even if the reader had scrolled up in an earlier turn."""
         self.follow_end()
-        self._add_fixed("prompt", prompt, _prompt_label(prompt, turn))
+        self._out.add_prompt(prompt, turn)
+        self._changed()
 
     def add_message(self, text: str, kind: Literal["steer", "follow_up"]) -> None:
         """A message the user sent into the running turn, at the point where the model read it."""
-        self._add_fixed("message", text, _message_label(text, kind.replace("_", "-")))
+        self._out.add_message(text, kind.replace("_", "-"))
+        self._changed()
 
     def add_text(self, text: str, kind: Literal["answer", "thinking"] = "answer") -> None:
         """Append streamed text; thinking and answer text go to separate blocks."""
-        block = self._blocks[-1] if self._blocks else None
-        if block is None or not block.live or block.kind != kind:
-            self._finish_live()
-            self._start_live(kind)
-        self._feed(visible(text))
-        self._publish()
+        self._out.add_text(visible(text), kind)
+        self._changed()
 
     def add_error(self, message: str) -> None:
         """Show an error where the answer would be."""
-        message = visible(message)
-        self._add_fixed("error", message, Text(f"✗ {message}", style=STYLES["error"]))
+        self._out.add_error(message)
+        self._changed()
 
     def add_note(self, message: str) -> None:
         """A dim line, such as "cancelled", under the turn."""
-        message = visible(message)
-        self._add_fixed("note", message, Text(message, style=STYLES["note"]))
+        self._out.add_note(message)
+        self._changed()
 
     def end_turn(self) -> None:
         """Render whatever is still streaming as markdown."""
-        self._finish_live()
+        self._changed(fresh=self._out.finish())
 
     def show_blocks(self, blocks: Sequence[OutputBlock], *, streaming: bool = False) -> None:
         """Show exactly ``blocks`` (a run state's ``output``), as if each had been added with ``add_*``.
@@ -193,36 +130,28 @@ class OutputView(LineView, can_focus=True):
             same -= 1  # the same text, but streaming in one and finished in the other
         if drawn and same == len(old) == len(new):
             return
-        lines_before, fresh_before = len(self._lines), self._fresh
-        if not old:
-            self._truncate(0)
-        elif same < len(old) and same < len(new) and _continues(old[same], new[same]):
-            self._resume(same, new[same], live=new_live and same == len(new) - 1)
-            same += 1
-        else:
-            self._truncate(self._shown_at[same] if same < len(old) else len(self._blocks))
-        del self._shown_at[same:]
-        for index in range(same, len(new)):
-            self._shown_at.append(len(self._blocks))
-            self._draw(new[index], live=new_live and index == len(new) - 1)
-        if any(block.kind == "prompt" for block in islice(new, len(old), None)):
-            self.follow_end()  # a new turn, as ``add_prompt`` does
-        self._update_size()
-        self.refresh()
-        self._fresh = fresh_before or len(self._lines) > lines_before
+        lines_before = self._out.lines
+        self._deferred = True
+        try:
+            self._reset_to(new, old, same, new_live)
+        finally:
+            self._deferred = False
+        self._changed(fresh=self._out.lines > lines_before)
         self._shown, self._shown_live = new, new_live
-        last = self._blocks[-1] if self._blocks else None
-        self._drawn = (len(self._blocks), last, len(last.source) if last else 0, last is not None and last.live)
+        last = self._out.blocks[-1] if self._out.blocks else None
+        self._drawn = (len(self._out.blocks), last, len(last.source) if last else 0, last is not None and last.live)
 
     @property
     def plain_text(self) -> str:
-        """Everything shown, as text (for copying and for tests)."""
-        return "\n".join(strip.text.rstrip() for strip in self._lines)
+        """Everything shown, as text (for copying and for tests): every block drawn."""
+        if self._out.draw_all():
+            self._update_size()
+        return "\n".join(self.line_text(line).rstrip() for line in range(self._out.lines))
 
     def answer_text(self) -> str:
         """The last turn's answer, as its markdown source."""
         answers: list[str] = []
-        for block in reversed(self._blocks):
+        for block in reversed(self._out.blocks):
             if block.kind == "prompt":
                 break
             if block.kind == "answer":
@@ -232,220 +161,131 @@ class OutputView(LineView, can_focus=True):
     # A run state's blocks ----------------------------------------------------------------
 
     def _still_drawn(self) -> bool:
-        """Whether ``_blocks`` are as ``show_blocks`` left them: no ``add_*`` since."""
+        """Whether the blocks are as ``show_blocks`` left them: no ``add_*`` since."""
         count, block, size, live = self._drawn
-        last = self._blocks[-1] if self._blocks else None
+        blocks = self._out.blocks
+        last = blocks[-1] if blocks else None
         return (
-            count == len(self._blocks)
+            count == len(blocks)
             and block is last
             and (last is None or (size == len(last.source) and live == last.live))
         )
 
-    def _draw(self, block: OutputBlock, *, live: bool) -> None:
+    def _reset_to(self, new: list[OutputBlock], old: list[OutputBlock], same: int, new_live: bool) -> None:
+        """Drop the blocks of ``old`` from ``same`` on (keeping what an answer that goes on keeps), and add those
+        of ``new``."""
+        if not old:
+            self._out.truncate(0)
+        elif same < len(old) and same < len(new) and _continues(old[same], new[same]):
+            self._resume(same, new[same], live=new_live and same == len(new) - 1)
+            same += 1
+        else:
+            self._out.truncate(self._shown_at[same] if same < len(old) else len(self._out.blocks))
+        del self._shown_at[same:]
+        for index in range(same, len(new)):
+            self._shown_at.append(len(self._out.blocks))
+            self._add(new[index], live=new_live and index == len(new) - 1)
+        if any(block.kind == "prompt" for block in islice(new, len(old), None)):
+            self.follow_end()  # a new turn, as ``add_prompt`` does
+
+    def _add(self, block: OutputBlock, *, live: bool) -> None:
         """Add ``block`` as ``add_*`` would have."""
+        out = self._out
         if block.kind in TEXT_KINDS:
-            self._finish_live()
-            self._start_live(block.kind)
-            self._feed(visible(block.text))
+            out.finish()
+            out.start(block.kind)  # type: ignore[arg-type]
+            out.stream(visible(block.text).lstrip("\n"))
             self._end_text(live)
         elif block.kind == "prompt":
-            self._add_fixed("prompt", block.text, _prompt_label(block.text, block.turn))
+            out.add_prompt(block.text, block.turn)
         elif block.kind == "error":
-            self.add_error(block.text)
+            out.add_error(block.text)
         elif message := MESSAGE_NOTE.match(block.text):
-            text = block.text[message.end() :]
-            self._add_fixed("message", text, _message_label(text, message.group(1)))
+            out.add_message(block.text[message.end() :], message.group(1))
         else:
-            self.add_note(block.text)
+            out.add_note(block.text)
 
     def _resume(self, index: int, block: OutputBlock, *, live: bool) -> None:
         """Redraw text block ``index`` as ``block``, the same kind of text of the same turn: keep the paragraphs
         that start it still, and go on streaming into its last one if it streamed and only grew."""
+        blocks = self._out.blocks
         text = visible(block.text).lstrip("\n")
         start = self._shown_at[index]
-        end = self._shown_at[index + 1] if index + 1 < len(self._shown_at) else len(self._blocks)
+        end = self._shown_at[index + 1] if index + 1 < len(self._shown_at) else len(blocks)
         keep, at = start, 0
-        while keep < end - 1 and text.startswith(self._blocks[keep].source, at):  # paragraphs, frozen
-            at = NEWLINES.match(text, at + len(self._blocks[keep].source)).end()
+        while keep < end - 1 and text.startswith(blocks[keep].source, at):  # paragraphs, frozen
+            at = NEWLINES.match(text, at + len(blocks[keep].source)).end()
             keep += 1
-        tail = self._blocks[keep] if keep < end else None
+        tail = blocks[keep] if keep < end else None
         rest = text[at:]
-        if tail is not None and tail.live and rest.startswith(tail.source):
-            self._feed(rest[len(tail.source) :])
-        elif tail is not None and tail.live and tail.source.startswith(rest):
-            assert self._wrap is not None
-            self._rewind(self._wrap, rest)
-        else:
-            self._truncate(keep)
-            self._start_live(block.kind)  # type: ignore[arg-type]
-            wrap = self._wrap
-            assert wrap is not None
-            spare = next((w for source, w in self._spares if source.startswith(rest) and w.same_as(wrap)), None)
-            if spare is not None:
-                self._rewind(spare, rest)
-            else:
-                self._feed(rest)
+        if tail is None or not tail.live or wrapped_of(tail.source, rest) < 0:
+            self._out.truncate(keep)
+            self._out.start(block.kind)  # type: ignore[arg-type]
+        self._out.stream(rest)
         self._end_text(live)
-
-    def _rewind(self, wrap: LiveWrap, text: str) -> None:
-        """Stream ``text`` into the last block with ``wrap``, which wrapped a text that ``text`` begins (or the
-        other way round): from its last mark within ``text`` on, rather than from the start."""
-        block = self._blocks[-1]
-        taken = wrap.cut(len(text))
-        self._wrap = wrap
-        block.source, self._scan, self._fenced = text[:taken], 0, False
-        if block.kind == "answer":
-            self._next_boundary(block.source)  # there is no paragraph's end there: for the fences, and the scan
-        self._feed(text[taken:])
-
-    def _keep_wrap(self, source: str, wrap: LiveWrap | None) -> None:
-        """Keep the wrap of a block that stops streaming, if long, for a seek back into it: re-wrapping a long
-        paragraph costs about a millisecond per kilobyte."""
-        if wrap is not None and len(wrap.marks) > 1:
-            self._spares = [(source, wrap), *((s, w) for s, w in self._spares[: SPARE_WRAPS - 1] if w is not wrap)]
 
     def _end_text(self, live: bool) -> None:
         if live:
-            self._publish()
+            self._out.publish()
         else:
-            self._finish_live()
+            self._out.finish()
 
-    def _truncate(self, index: int) -> None:
-        """Drop the blocks from ``index`` on (none streams but the last) and their lines."""
-        if index < len(self._blocks):
-            line = sum(len(block.lines) for block in islice(self._blocks, index))
-            del self._blocks[index:]
-            self.text_changed(line)
-            del self._lines[line:]
-        self._live_start = len(self._lines)
-        self._wrap, self._fenced = None, False
-
-    # Blocks ------------------------------------------------------------------------------
-
-    def _start_live(self, kind: BlockKind) -> None:
-        self._blocks.append(_Block(kind))
-        self._live_start = len(self._lines)
-        self._wrap = LiveWrap(self._content_width(), STYLES[kind])
-        self._scan = 0
-
-    def _feed(self, text: str) -> None:
-        """Stream ``text`` into the last block; an answer's paragraphs (up to a blank line outside a code fence)
-        are frozen as markdown one by one as they end, whatever pieces the text came in."""
-        block = self._blocks[-1]
-        assert self._wrap is not None
-        if not block.source:  # the gap to the block above is the view's to draw
-            text = text.lstrip("\n")
-        block.source += text
-        if block.kind != "answer" or (cut := self._next_boundary(block.source)) is None:
-            self._wrap.feed(text)
-            return
-        source, start = block.source, 0
-        self.text_changed(self._live_start)
-        del self._lines[self._live_start :]
-        self._keep_wrap(source[:cut], self._wrap)
-        while cut is not None:
-            block.source, block.live, block.cut = source[start:cut], False, True
-            block.lines = self._render(block)
-            self._lines.extend(block.lines)
-            start = self._scan = NEWLINES.match(source, cut).end()  # blank lines between paragraphs are gaps
-            block = _Block("answer")
-            self._blocks.append(block)
-            cut = self._next_boundary(source)
-        block.source = source[start:]
-        self._scan -= start
-        self._live_start = len(self._lines)
-        self._wrap = LiveWrap(self._content_width(), STYLES["answer"])
-        self._wrap.feed(block.source)
-
-    def _next_boundary(self, source: str) -> int | None:
-        """The end of the next blank line outside a code fence among the lines completed so far."""
-        while (newline := source.find("\n", self._scan)) >= 0:
-            line = source[self._scan : newline]
-            self._scan = newline + 1
-            if FENCE.match(line):
-                self._fenced = not self._fenced
-            elif not self._fenced and not line.strip():
-                return newline + 1
-        return None
-
-    def _finish_live(self) -> None:
-        if not self._blocks or not self._blocks[-1].live:
-            return
-        block = self._blocks[-1]
-        block.live = False
-        self._keep_wrap(block.source, self._wrap)
-        self._wrap = None
-        self._fenced = False
-        if not block.source.strip():
-            self._blocks.pop()
-            self.text_changed(self._live_start)
-            del self._lines[self._live_start :]
-            self._update_size()
-            return
-        block.lines = self._render(block)
-        self._publish()
-
-    def _add_fixed(self, kind: BlockKind, source: str, label: Text) -> None:
-        self._finish_live()
-        block = _Block(kind, source, live=False, label=label)
-        block.lines = self._render(block)
-        self._blocks.append(block)
-        self._live_start = len(self._lines)
-        self._publish()
-
-    # Rendering ----------------------------------------------------------------------------
+    # Drawing what is in view ------------------------------------------------------------------
 
     def _content_width(self) -> int:
-        return max(self.scrollable_content_region.width or self.size.width or 80, 10)
-
-    def _render(self, block: _Block) -> list[Strip]:
-        if block.kind == "answer":
-            key = (block.source, block.cut, self._content_width())
-            if (lines := self._drawings.get(key)) is None:
-                lines = self._drawings[key] = self._draw_block(block)
-            return lines
-        return self._draw_block(block)
-
-    def _draw_block(self, block: _Block) -> list[Strip]:
-        if block.label is not None:
-            renderable: RenderableType = block.label
-        elif block.kind == "answer":
-            from rich.markdown import Markdown  # markdown-it is slow to import: not before the first frame
-
-            renderable = Markdown(block.source.strip("\n"), code_theme="ansi_dark")
-        else:
-            renderable = Text(block.source.strip(), style=STYLES[block.kind])
-        lines = self._render_lines(renderable)
-        start = 0
-        while start < len(lines) and not lines[start].cell_length:  # Rich opens a list or a table drawn alone so
-            start += 1
-        # One empty line between blocks, as Rich puts between elements; a code block's last line, blank but
-        # painted, ends an answer well enough, but not a paragraph that more of the answer follows.
-        if not lines or (lines[-1].cell_length if block.cut else lines[-1].text.strip()):
-            lines.append(Strip.blank(0))
-        return lines[start:]
+        """The width lines are drawn at: measured at each resize (looking it up costs 30 µs)."""
+        return self._width or max(self.scrollable_content_region.width or self.size.width or 80, 10)
 
     def _render_lines(self, renderable: RenderableType) -> list[Strip]:
         console = self.app.console
         options = console.options.update_width(self._content_width())
         return [Strip(line) for line in console.render_lines(renderable, options, pad=False)]
 
-    def _publish(self) -> None:
-        """Replace the lines of the last block (the only one that changes)."""
-        block = self._blocks[-1]
-        self.text_changed(self._live_start)
-        del self._lines[self._live_start :]
-        if block.live and self._wrap is not None:
-            self._lines.extend(self._wrap.done)
-            self._lines.extend(self._wrap.tail())
-        else:
-            self._lines.extend(block.lines)
-            self._live_start = len(self._lines)
-        self._fresh = True
+    def _changed(self, *, fresh: bool = True) -> None:
+        """The blocks changed: draw what comes into view, and size the view to them (after ``show_blocks``, if
+        it is under way)."""
+        if self._deferred:
+            return
+        self._fresh = self._fresh or fresh
         self._update_size()
         self.refresh()
 
-    # The hint ------------------------------------------------------------------------------
+    def _update_size(self) -> None:
+        self._draw_in_view(self.scroll_offset.y)
+        self.set_line_count(self._out.lines, self._content_width())
+
+    def _draw_in_view(self, top: int, *, scrolled_up: bool = False) -> int:
+        """Draw the blocks in view with ``top`` the first line shown (the last screenful when the view follows
+        the end); where ``top`` has to be. A reader who scrolled up (but not to the start) sees blocks drawn
+        above the lines that were in view, and those lines stay where they were on the screen."""
+        height = self.scrollable_content_region.height
+        out, index = self._out, self._out.index
+        if self._following():
+            need, block = height, len(out.blocks) - 1
+            while need > 0 and block >= 0:
+                out.draw(block)
+                need -= index.height(block)
+                block -= 1
+            return max(index.lines - height, 0)
+        while top < index.lines:
+            first, _ = index.locate(top)
+            shown = [first]
+            while shown[-1] + 1 < len(out.blocks) and index.start(shown[-1] + 1) < top + height:
+                shown.append(shown[-1] + 1)
+            drawn = (block for block in shown if out.blocks[block].lines is not None)
+            anchor = next(drawn, None) if scrolled_up and top > 0 else None
+            anchored_at = index.start(anchor) if anchor is not None else 0
+            if not any([out.draw(block) for block in shown]):
+                break
+            if anchor is not None:
+                top = max(top + index.start(anchor) - anchored_at, 0)
+        return top
+
+    def _following(self) -> bool:
+        """Whether the view shows its end after the changes of this batch."""
+        return self._follow_after if self._pending_size is not None else self._at_end
+
+    # Scrolling and the hint -----------------------------------------------------------------
 
     def settle(self) -> None:
         fresh, self._fresh = self._fresh, False
@@ -458,6 +298,19 @@ class OutputView(LineView, can_focus=True):
         super().watch_scroll_y(old_value, new_value)
         if self._at_end:
             self._show_unseen(False)
+        if self._anchoring or self._pending_size is not None:
+            return  # the batch under way draws what is in view once it settles
+        lines = self._out.lines
+        top = self._draw_in_view(round(new_value), scrolled_up=new_value < old_value)
+        if self._out.lines != lines:
+            self._anchoring = True
+            try:
+                self.set_line_count(self._out.lines, self._content_width())
+                self.settle()
+                if top != round(new_value):
+                    self.scroll_to(y=top, animate=False, immediate=True)
+            finally:
+                self._anchoring = False
 
     def _show_unseen(self, unseen: bool) -> None:
         if unseen != self.has_class("-unseen"):
@@ -468,35 +321,46 @@ class OutputView(LineView, can_focus=True):
         if self.has_class("-unseen") and event.y == self.outer_size.height - 1:
             self.scroll_end(animate=False)
 
-    def _update_size(self) -> None:
-        self.set_line_count(len(self._lines), self._content_width())
-
     def on_resize(self) -> None:
-        width = self._content_width()
-        if width == self._width:
-            return
-        self._width = width
-        self._lines = []
-        self._spares = []
-        self.text_changed(0)
-        for block in self._blocks:
-            self._live_start = len(self._lines)
-            if block.live:
-                self._wrap = LiveWrap(width, STYLES[block.kind])
-                self._wrap.feed(block.source)
-                self._lines.extend(self._wrap.done + self._wrap.tail())
-            else:
-                block.lines = self._render(block)
-                self._lines.extend(block.lines)
-                self._live_start = len(self._lines)
-        self._update_size()
-        self.refresh()
+        """At a new width every block is drawn again as it comes into view; a streaming one is wrapped again."""
+        width = max(self.scrollable_content_region.width or self.size.width or 80, 10)
+        if width != self._width:
+            self._width = width
+            self._out.rewrap()
+        self._changed(fresh=False)
+
+    # Lines ---------------------------------------------------------------------------------
+
+    def searchable_lines(self) -> int:
+        """A search reads every line: every block is drawn first."""
+        if self._out.draw_all():
+            self._update_size()
+        return self._out.lines
+
+    def _line(self, index: int) -> Strip | str | None:
+        """Line ``index``; its block drawn if it was not (painted before the batch settled), the view resized."""
+        lines = self._out.lines
+        line = self._out.line(index)
+        if self._out.lines != lines:
+            self.set_line_count(self._out.lines, self._content_width())
+        return line
 
     def line_key(self, index: int) -> object | None:
-        return id(self._lines[index]) if index < len(self._lines) else None
+        line = self._line(index)
+        if isinstance(line, str):
+            return line, self._out.blocks[-1].kind  # equal text in the same style paints the same
+        return id(line) if line is not None else None
 
     def paint_line(self, index: int) -> Strip:
-        return self._lines[index]
+        line = self._line(index)
+        assert line is not None
+        if isinstance(line, str):
+            assert self._out.wrap is not None
+            return self._out.wrap.strip(line)
+        return line
 
     def line_text(self, index: int) -> str:
-        return self._lines[index].text
+        line = self._line(index)
+        if isinstance(line, str):
+            return line
+        return line.text if line is not None else ""
