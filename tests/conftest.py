@@ -1,5 +1,7 @@
+import gc
 import os
 import tempfile
+from collections.abc import Iterator
 
 import pytest
 
@@ -17,3 +19,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests marked ``slow`` go first, one to each worker as it gets free (``--maxschedchunk 1``): the workers
     then end on short tests together, instead of one of them running a long test alone while the others are done."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+@pytest.fixture(autouse=True)
+def _heap_thawed() -> Iterator[None]:
+    """A dashboard freezes the heap once a turn ends (``deep_tui.heap``): process-wide, so each test starts thawed."""
+    gc.unfreeze()
+    yield
+    gc.unfreeze()

@@ -4,20 +4,10 @@ from __future__ import annotations
 
 import gc
 import weakref
-from collections.abc import Iterator
 
-import pytest
 from test_app import SIZE, demo, until
 
 from deep_tui.heap import settle
-
-
-@pytest.fixture(autouse=True)
-def thawed() -> Iterator[None]:
-    """Each test starts and ends with nothing frozen (the freeze is process-wide)."""
-    gc.unfreeze()
-    yield
-    gc.unfreeze()
 
 
 class Node:

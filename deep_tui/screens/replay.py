@@ -121,7 +121,7 @@ class ReplayScreen(DashboardScreen):
             timeline.build(timeline.built + timeline.every)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "keyframes" and event.state == WorkerState.SUCCESS and not gc.get_freeze_count():
+        if event.worker.group == "keyframes" and event.state == WorkerState.SUCCESS and self._thresholds is None:
             gc.collect()  # not to keep the garbage there is for as long
             gc.freeze()
             self._thresholds = gc.get_threshold()
