@@ -28,8 +28,9 @@ from deep_tui.blobs import BlobStore
 from deep_tui.events import Event, ToolCallFinished, parse_event
 from deep_tui.recording_files import RecordingError, locate
 
-EVENT_START = re.compile(rb'\{"seq":(\d+),"t":(-?[0-9.eE+-]+),"type":"([a-z_]+)"')
-"""How every event's JSON begins (pydantic writes the fields in their declared order)."""
+EVENT_START = re.compile(rb'\{"seq":(\d+),"t":(-?[0-9.eE+-]+),(?:"origin":(?:null|\{[^{}]*\}),)?"type":"([a-z_]+)"')
+"""How every event's JSON begins (pydantic writes the fields in their declared order; recordings made before
+events carried their ``origin`` lack it). A line it does not match is parsed instead."""
 
 
 class EventLog(Sequence[Event]):

@@ -14,7 +14,7 @@ import pytest
 
 from deep_tui.blobs import BlobStore
 from deep_tui.events import Origin, RunFinished, RunStarted, ToolCallFinished, ToolCallStarted
-from deep_tui.recording import RecordingError, load
+from deep_tui.recording import EVENT_START, EventLog, RecordingError, load
 from deep_tui.sessions import SessionRecorder
 from deep_tui.state import fold
 from deep_tui.timeline import Timeline
@@ -228,3 +228,18 @@ def test_a_subagents_call_finds_its_own_result_not_the_main_agents_of_the_same_i
     assert recording.result("c1") == "whole"
     assert recording.result("c1", "w1") == "the writer's"
     assert recording.result("c1", "h1") is None
+
+
+def test_every_event_as_written_is_read_for_its_kind_and_time_without_parsing_it():
+    events = [
+        *sample_session(),
+        ToolCallStarted(seq=9, t=1.5, origin=Origin(task_id="w1", name="writer"), call_id="c", tool="ls", args={}),
+    ]
+    for event in events:
+        start = EVENT_START.match(event.model_dump_json().encode())
+        assert start is not None and (start[3].decode(), float(start[2])) == (event.type, event.t), event
+    older = b'{"seq":3,"t":2.5,"type":"run_finished","status":"completed"}'  # before events carried an origin
+    assert EVENT_START.match(older) is not None
+    odd = ToolCallStarted(seq=9, t=1.5, origin=Origin(task_id="w1", name="a {b}"), call_id="c", tool="ls", args={})
+    log = EventLog([odd.model_dump_json().encode()], "test")  # a line the pattern leaves is parsed instead
+    assert (log.kind(0), log.t(0)) == ("tool_call_started", 1.5)
