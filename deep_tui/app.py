@@ -338,11 +338,9 @@ class DeepTUI(App[None]):
         return True
 
     def _finished(self, event: Event) -> None:
-        from deep_tui.heap import settle
-
         assert event.type == "run_finished"
         self._turn_open = False
-        self.set_timer(SETTLE_AFTER, settle)  # once the end is painted, before the next keys
+        self.set_timer(SETTLE_AFTER, self._settle)  # once the end is painted, before the next keys
         self._last_output = event.output
         self._return_undelivered()
         prompt_input = self.query_one("#prompt", Input)
@@ -353,6 +351,14 @@ class DeepTUI(App[None]):
         if self._queued and self.source is not None:
             prompt, self._queued = self._queued, None
             self.call_later(self._start, prompt)
+
+    def _settle(self) -> None:
+        """Settle the heap if no turn has started since the last one ended: the collection is a pause (100-300 ms
+        after a long run) that must not fall inside a turn, as on an approval's key."""
+        from deep_tui.heap import settle
+
+        if not self._turn_open:
+            settle()
 
     def _return_undelivered(self) -> None:
         """Messages the turn ended before reading are said so, and put back in an empty prompt to send again."""
