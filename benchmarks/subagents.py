@@ -110,6 +110,25 @@ def timed(work: Callable[[], object], repeat: int) -> list[float]:
     return times
 
 
+async def timed_key(app: Any, name: str, done: Callable[[], bool], give_up: float) -> float:
+    """Seconds from ``name`` sent through the terminal driver, as a terminal sends it, until ``done()`` holds and
+    the frame after it is painted."""
+    from textual import events as textual_events
+
+    shown = asyncio.Event()
+    started = time.perf_counter()
+    event = textual_events.Key(name, " " if name == "space" else None)
+    event.set_sender(app)
+    app._driver.send_message(event)
+    while not done():
+        if time.perf_counter() - started > give_up:
+            raise RuntimeError(f"{name} was sent and nothing happened")
+        await asyncio.sleep(0)
+    app.call_after_refresh(shown.set)
+    await shown.wait()
+    return time.perf_counter() - started
+
+
 def state_figures(events: list[Event], flat: list[Event]) -> dict[str, Any]:
     from deep_tui.state import fold
     from deep_tui.timeline import KEYFRAME_EVERY, Timeline
@@ -141,7 +160,6 @@ def state_figures(events: list[Event], flat: list[Event]) -> dict[str, Any]:
 
 async def log_figures(events: list[Event], rounds: int, baseline: bool) -> dict[str, Any]:
     """Feed the log, then time keys and seeks in it."""
-    from textual import events as textual_events
     from textual.app import App, ComposeResult
 
     from deep_tui.state import fold
@@ -169,20 +187,8 @@ async def log_figures(events: list[Event], rounds: int, baseline: bool) -> dict[
         await pilot.pause()
 
         async def key(name: str, done: Callable[[], bool]) -> None:
-            shown = asyncio.Event()
-            started = time.perf_counter()
-            event = textual_events.Key(name, " " if name == "space" else None)
-            event.set_sender(app)
-            app._driver.send_message(event)  # as a terminal sends it
-            while not done():
-                if time.perf_counter() - started > 5:
-                    raise RuntimeError(f"{name} was sent and nothing happened")
-                await asyncio.sleep(0)
-            app.call_after_refresh(shown.set)
-            await shown.wait()
-            keys.setdefault(name if name != "space" else "space (fold/unfold 500 calls)", []).append(
-                time.perf_counter() - started
-            )
+            latency = await timed_key(app, name, done, give_up=5)
+            keys.setdefault(name if name != "space" else "space (fold/unfold 500 calls)", []).append(latency)
             await asyncio.sleep(0.01)
 
         async def move(name: str) -> None:
@@ -291,7 +297,6 @@ async def dashboard_figures(events: list[Event], rounds: int, baseline: bool) ->
     """Keys in the whole dashboard (every pane, the footer) once the run has been shown, each sent through the
     terminal driver and timed until the frame that shows it: focus changes, the tool log's cursor, folding a
     subagent's calls, and drilling into a subagent and back out."""
-    from textual import events as textual_events
 
     from deep_tui.app import DeepTUI
     from deep_tui.widgets import TodoList, ToolCallLog
@@ -311,18 +316,7 @@ async def dashboard_figures(events: list[Event], rounds: int, baseline: bool) ->
         await pilot.pause(0.3)
 
         async def key(name: str, done: Callable[[], bool], label: str | None = None) -> None:
-            shown = asyncio.Event()
-            started = time.perf_counter()
-            event = textual_events.Key(name, " " if name == "space" else None)
-            event.set_sender(app)
-            app._driver.send_message(event)  # as a terminal sends it
-            while not done():
-                if time.perf_counter() - started > 10:
-                    raise RuntimeError(f"{name} was sent and nothing happened")
-                await asyncio.sleep(0)
-            app.call_after_refresh(shown.set)
-            await shown.wait()
-            keys.setdefault(label or name, []).append(time.perf_counter() - started)
+            keys.setdefault(label or name, []).append(await timed_key(app, name, done, give_up=10))
             await asyncio.sleep(0.02)
 
         async def move(name: str) -> None:
