@@ -40,7 +40,6 @@ import random
 import resource
 import shlex
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -352,40 +351,6 @@ def play_keys(recording: str, keys: int, probe: str) -> dict[str, Any]:
     return asyncio.run(_play_keys(recording, keys, probe))
 
 
-def first_frames(commands: dict[str, tuple[str, tuple[str, ...]]], runs: int, home: str) -> dict[str, float]:
-    """Median seconds from starting each command in a real terminal (tmux) until all its markers are on screen.
-
-    As ``first_frames`` in benchmarks/run.py, with several markers: the commands take turns,
-    run by run, so that a busy moment of the machine falls on all of them alike.
-    """
-    times: dict[str, list[float]] = {name: [] for name in commands}
-    with tempfile.TemporaryDirectory(prefix="deeptui-tmux-") as sockets:
-        for n in range(runs):
-            for name, (command, markers) in commands.items():
-                session = f"{name}-{n}"
-                tmux = ["tmux", "-S", os.path.join(sockets, session)]
-                started = time.perf_counter()
-                pane = f"unset COLUMNS LINES; cd {ROOT}; export DEEP_TUI_HOME={home}; exec {command}"
-                subprocess.run([*tmux, "new-session", "-d", "-s", session, "-x", "120", "-y", "40", pane], check=True)
-                try:
-                    _until_shown(tmux, session, markers, started)
-                    times[name].append(time.perf_counter() - started)
-                finally:
-                    subprocess.run([*tmux, "kill-server"], check=False)
-                time.sleep(0.3)
-    return {name: statistics.median(values) for name, values in times.items()}
-
-
-def _until_shown(tmux: list[str], session: str, markers: tuple[str, ...], started: float) -> None:
-    while True:
-        shown = subprocess.run([*tmux, "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
-        if all(marker in shown for marker in markers):
-            return
-        if time.perf_counter() - started > 30:
-            raise TimeoutError(f"{markers!r} never all appeared; the screen:\n{shown}")
-        time.sleep(0.005)
-
-
 CHILDREN = {"versions": versions, "seek": seek, "dashboard_seek": dashboard_seek, "play_keys": play_keys}
 
 
@@ -518,6 +483,8 @@ def replay_first_frames(recording: str, events: int, runs: int, home: str) -> di
         return None
     # As benchmarks/run.py does: with bytecode, as a regular `pip install` leaves it.
     compileall.compile_dir(ROOT / "deep_tui", quiet=1)
+    from run import first_frames  # benchmarks/run.py, beside this file
+
     python = shlex.quote(sys.executable)
     return first_frames(
         {

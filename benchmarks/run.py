@@ -23,6 +23,7 @@ import os
 import platform
 import random
 import resource
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -620,8 +621,11 @@ def serve_children() -> None:
         print(RESULT + json.dumps(answer), flush=True)
 
 
-def first_frames(commands: dict[str, tuple[str, str]], runs: int) -> dict[str, float]:
-    """Median seconds from starting each command in a real terminal (tmux) until its marker is on screen.
+def first_frames(
+    commands: dict[str, tuple[str, tuple[str, ...]]], runs: int, home: str | None = None
+) -> dict[str, float]:
+    """Median seconds from starting each command in a real terminal (tmux) until all its markers are on screen
+    (with ``home``, its ``DEEP_TUI_HOME``).
 
     The commands take turns, run by run, so that a busy moment of the machine
     falls on all of them alike.
@@ -629,29 +633,32 @@ def first_frames(commands: dict[str, tuple[str, str]], runs: int) -> dict[str, f
     times: dict[str, list[float]] = {name: [] for name in commands}
     with tempfile.TemporaryDirectory(prefix="deeptui-tmux-") as sockets:
         for n in range(runs):
-            for name, (command, marker) in commands.items():
+            for name, (command, markers) in commands.items():
                 session = f"{name}-{n}"
                 # A tmux server per run, as a shared one that exits with its last session can refuse the next.
                 tmux = ["tmux", "-S", os.path.join(sockets, session)]
                 started = time.perf_counter()
                 # The pane must size itself from tmux, not from a size in the environment.
-                pane = f"unset COLUMNS LINES; cd {ROOT}; exec {command}"
+                at_home = f"export DEEP_TUI_HOME={shlex.quote(home)}; " if home is not None else ""
+                pane = f"unset COLUMNS LINES; cd {ROOT}; {at_home}exec {command}"
                 subprocess.run([*tmux, "new-session", "-d", "-s", session, "-x", "120", "-y", "40", pane], check=True)
                 try:
-                    while (
-                        marker
-                        not in subprocess.run(
-                            [*tmux, "capture-pane", "-p", "-t", session], capture_output=True, text=True, check=False
-                        ).stdout
-                    ):
-                        if time.perf_counter() - started > 30:
-                            raise TimeoutError(f"{marker!r} never appeared")
-                        time.sleep(0.005)
+                    _until_shown(tmux, session, markers, started)
                     times[name].append(time.perf_counter() - started)
                 finally:
                     subprocess.run([*tmux, "kill-server"], check=False)
                 time.sleep(0.3)
     return {name: statistics.median(values) for name, values in times.items()}
+
+
+def _until_shown(tmux: list[str], session: str, markers: tuple[str, ...], started: float) -> None:
+    while True:
+        shown = subprocess.run([*tmux, "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
+        if all(marker in shown for marker in markers):
+            return
+        if time.perf_counter() - started > 30:
+            raise TimeoutError(f"{markers!r} never all appeared; the screen:\n{shown}")
+        time.sleep(0.005)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -720,8 +727,8 @@ def measure(size: Sizes, run: RunChild = run_child) -> list[Row]:
         bare_script.write_text(BARE_APP)
         try:
             frames = first_frames(
-                {"bare": (f"{sys.executable} {bare_script}", "BARE-READY"),
-                 "ours": (f"{sys.executable} -m deep_tui", "deep-tui ·")},
+                {"bare": (f"{sys.executable} {bare_script}", ("BARE-READY",)),
+                 "ours": (f"{sys.executable} -m deep_tui", ("deep-tui ·",))},
                 runs=size.frame_runs,
             )  # fmt: skip
         finally:
