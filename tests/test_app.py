@@ -229,6 +229,20 @@ async def test_keys_move_focus_between_panes_and_the_palette_offers_the_actions(
         assert {"Copy the last answer", "Focus Files", "Focus the prompt"} <= set(commands)
 
 
+async def test_a_focus_change_repaints_the_two_panes_not_the_whole_screen():
+    app = demo()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.dashboard.status == "idle")
+        await pilot.press("ctrl+t")
+        screen = app.dashboard
+        asked: list[dict[str, object]] = []
+        refresh = screen.refresh
+        screen.refresh = lambda *regions, **kwargs: asked.append(kwargs) or refresh(*regions, **kwargs)  # type: ignore[method-assign]
+        await pilot.press("ctrl+l")
+        assert app.focused is app.query_one(ToolCallLog)
+        assert asked == []  # Textual's screen repaints itself whole on a focus change, a third of the key's time
+
+
 async def test_a_prompt_typed_while_the_agent_loads_runs_when_it_is_ready():
     app = demo()
     async with app.run_test(size=SIZE) as pilot:

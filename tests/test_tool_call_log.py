@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.color import Color
 from textual.containers import Vertical
+from textual.geometry import Region
 
 from deep_tui.events import Event, ToolCallStarted
 from deep_tui.format import duration
@@ -316,3 +318,43 @@ async def test_a_subagents_calls_shown_then_the_whole_run_again_keep_its_rows_cu
         await pilot.pause()
         assert all(map(operator.is_, log.rows, rows)) and log.rows[-1].call_id == "c9"  # the same rows, one more
         assert log.cursor == cursor and log.scroll_y == scrolled
+
+
+async def test_a_focus_change_repaints_the_cursors_line_in_its_new_colour_and_no_other_line():
+    app = Logs(count=2)
+    async with app.run_test(size=(110, 24)) as pilot:
+        log = app.pane(0)
+        feed(log, delegation_session())
+        log.focus()
+        await pilot.press("home")
+        await pilot.pause()
+        region = Region(0, 0, log.size.width, log.size.height)
+        focused_background = log.render_lines(region)[0]
+        painted_lines: list[int] = []
+        paint_line = log.paint_line
+        log.paint_line = lambda index: painted_lines.append(index) or paint_line(index)  # type: ignore[method-assign]
+        app.pane(1).focus()
+        await pilot.pause()
+        blurred_background = log.render_lines(region)[0]
+        assert painted_lines == [0]  # the cursor's line, whose colour follows the focus; the others were kept
+        assert focused_background.text == blurred_background.text
+        backgrounds = [{s.style.bgcolor for s in line if s.style} for line in (focused_background, blurred_background)]
+        focused, blurred = (next(iter(each)) for each in backgrounds)
+        assert backgrounds == [{focused}, {blurred}]
+        theme, under = app.get_css_variables(), log.background_colors[1]
+        assert (focused, blurred) == (  # the blurred cursor's translucent colour over the pane's, not drawn opaque
+            (under + Color.parse(theme["block-cursor-background"])).rich_color,
+            (under + Color.parse(theme["block-cursor-blurred-background"])).rich_color,
+        )
+
+
+async def test_a_batch_of_calls_repaints_the_log_once():
+    app = Logs()
+    async with app.run_test(size=(110, 20)) as pilot:
+        log = app.pane()
+        await pilot.pause()
+        repaints: list[tuple[int, int]] = []
+        refresh_lines = log.refresh_lines
+        log.refresh_lines = lambda y, n=1: repaints.append((y, n)) or refresh_lines(y, n)  # type: ignore[method-assign]
+        feed(log, delegation_session())  # what the dashboard hands the log of one batch, settled at its end
+        assert len(repaints) == 1 and repaints[0][0] == 0 and repaints[0][1] >= len(log.rows)

@@ -19,7 +19,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.geometry import Size
-from textual.reactive import var
+from textual.reactive import Reactive, var
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Input
@@ -52,6 +52,10 @@ class DashboardScreen(Screen[None]):
     Its keys are the app's (``screen.focus_pane``…), so that the footer lists them after Help, Cancel and Quit.
     """
 
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+    """Textual's, without its repaint of the whole screen on each focus change (a third of a focus key's time
+    with the panes full): the panes whose focus changed repaint themselves, their style having changed."""
+
     # ``var``, not ``reactive``: these only feed the status and usage bars through ``data_bind``.
     status: var[str] = var("loading")
     node: var[str] = var("")
@@ -80,6 +84,9 @@ class DashboardScreen(Screen[None]):
         self._on_side_changed: Callable[[bool], object] | None = None
         self.drilled: str | None = None
         """The subagent whose own output, calls and todos the panes show (Enter on it); None for the main agent."""
+        self.output_view = OutputView(id="output")
+        self.call_log = ToolCallLog(id="calls")
+        """The two panes most events go to, kept rather than queried for each (a query is ~20 µs)."""
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status").data_bind(
@@ -97,8 +104,8 @@ class DashboardScreen(Screen[None]):
                 agents.display = False  # until a subagent starts
                 yield agents
             with Vertical(id="work"):
-                yield self._titled(OutputView(id="output"), "output", "^o")
-                yield self._titled(ToolCallLog(id="calls"), "calls", "^l")
+                yield self._titled(self.output_view, "output", "^o")
+                yield self._titled(self.call_log, "calls", "^l")
         yield from self.compose_controls()
         yield UsageBar(id="usage").data_bind(
             usage=DashboardScreen.usage, turns=DashboardScreen.turns, elapsed=DashboardScreen.session_time
@@ -204,7 +211,7 @@ class DashboardScreen(Screen[None]):
         from deep_tui.events import TextDelta, ThinkingDelta, TodosChanged
 
         assert self.state is not None
-        output = self.query_one(OutputView)
+        output = self.output_view
         text: list[str] = []
         text_kind = "answer"
         for event in batch:
@@ -232,7 +239,7 @@ class DashboardScreen(Screen[None]):
         if self.drilled is not None:
             self._show_agent(self.state)
         output.settle()
-        self.query_one(ToolCallLog).settle()
+        self.call_log.settle()
         self._event_at = time.monotonic()
         self._status_from_state()
 
@@ -257,8 +264,8 @@ class DashboardScreen(Screen[None]):
         agent = state.agents.get(self.drilled) if self.drilled is not None else None
         source = agent if agent is not None else state
         self.query_one(TodoList).show(source.todos)
-        self.query_one(OutputView).show_blocks(source.output, streaming=state.running)
-        self.query_one(ToolCallLog).show_calls(source.calls, state.turns, state.subagents, agent=self.drilled)
+        self.output_view.show_blocks(source.output, streaming=state.running)
+        self.call_log.show_calls(source.calls, state.turns, state.subagents, agent=self.drilled)
 
     def drill(self, task_id: str | None) -> None:
         """Show the subagent ``task_id``'s own work in the panes (None: the main agent's again)."""
@@ -280,7 +287,7 @@ class DashboardScreen(Screen[None]):
         self.usage, self.session_time, self.waiting = state.usage, state.session_time, len(state.waiting)
         self.subagents = state.subagents_running
         now = state.elapsed if state.running else None
-        self.query_one(ToolCallLog).now_t = now
+        self.call_log.now_t = now
         self.query_one(AgentsView).now_t = now
         cancel = self.query("#cancel")
         if cancel:
@@ -292,7 +299,7 @@ class DashboardScreen(Screen[None]):
         if state is not None and state.running and self.source is not None and self.source.timeline is None:
             self.elapsed = state.elapsed + time.monotonic() - self._event_at
             self.session_time = state.finished_time + self.elapsed
-            self.query_one(ToolCallLog).now_t = self.elapsed
+            self.call_log.now_t = self.elapsed
             self.query_one(AgentsView).now_t = self.elapsed
 
     # What each pane does with each kind of event -------------------------------------------------
@@ -300,17 +307,17 @@ class DashboardScreen(Screen[None]):
     def _run_started(self, event: Event) -> None:
         assert event.type == "run_started"
         self.cancelling = False
-        self.query_one(OutputView).add_prompt(event.prompt, event.turn)
-        self.query_one(ToolCallLog).turn_started(event.turn, event.prompt, event.started_at)
+        self.output_view.add_prompt(event.prompt, event.turn)
+        self.call_log.turn_started(event.turn, event.prompt, event.started_at)
 
     def _call_started(self, event: Event) -> None:
         assert event.type == "tool_call_started"
-        self.query_one(ToolCallLog).call_started(event.call_id, event.tool, event.args, t=event.t, origin=event.origin)
+        self.call_log.call_started(event.call_id, event.tool, event.args, t=event.t, origin=event.origin)
         self._subagent_changed(event)
 
     def _call_finished(self, event: Event) -> None:
         assert event.type == "tool_call_finished"
-        self.query_one(ToolCallLog).call_finished(
+        self.call_log.call_finished(
             event.call_id,
             event.outcome,
             event.duration,
@@ -323,14 +330,12 @@ class DashboardScreen(Screen[None]):
 
     def _subagent_started(self, event: Event) -> None:
         assert event.type == "subagent_started"
-        self.query_one(ToolCallLog).subagent_started(
-            event.task_id, event.name, parent=event.parent, call_id=event.call_id
-        )
+        self.call_log.subagent_started(event.task_id, event.name, parent=event.parent, call_id=event.call_id)
         self._subagent_changed(event)
 
     def _subagent_finished(self, event: Event) -> None:
         assert event.type == "subagent_finished"
-        self.query_one(ToolCallLog).subagent_finished(event.task_id, event.status)
+        self.call_log.subagent_finished(event.task_id, event.status)
         self._subagent_changed(event)
 
     def _subagent_changed(self, event: Event) -> None:
@@ -355,11 +360,11 @@ class DashboardScreen(Screen[None]):
 
     def _message_delivered(self, event: Event) -> None:
         assert event.type == "message_delivered"
-        self.query_one(OutputView).add_message(event.text, event.kind)
+        self.output_view.add_message(event.text, event.kind)
 
     def _run_finished(self, event: Event) -> None:
         assert event.type == "run_finished"
-        output = self.query_one(OutputView)
+        output = self.output_view
         output.end_turn()
         if event.status in ("failed", "timeout"):
             output.add_error(f"{event.status}: {event.error}")

@@ -118,8 +118,7 @@ class AgentsView(LineView, can_focus=True):
         row = self._where.get(record.task_id)
         if row is not None:
             row.record = record
-            self.refresh_lines(self.rows.index(row))
-            self.refresh_lines(0)  # the main agent's row counts the running ones
+            self.repaint_lines(0, self.rows.index(row) + 1)  # its row, and the main agent's, which counts them
             return
         line = self._insert(record)
         if line <= self.cursor:
@@ -153,18 +152,18 @@ class AgentsView(LineView, can_focus=True):
             return None
         row = self.rows[index]
         if row.record is None:
-            return ("main", self._counts(), self._has_cursor(index))
+            return ("main", self._counts())
         seconds = row.record.elapsed(self._now_t) if self._now_t is not None or not row.record.running else None
-        return (row.record, row.depth, None if seconds is None else round(seconds, 1), self._has_cursor(index))
+        return (row.record, row.depth, None if seconds is None else round(seconds, 1))
 
     def paint_line(self, index: int) -> Strip:
         row = self.rows[index]
         width = self._paint_width
         segments = _main(self._counts(), width) if row.record is None else _agent(row, width, self._now_t)
-        strip = Strip(segments)
-        if self._has_cursor(index):
-            strip = strip.apply_style(self.get_component_rich_style("agents-view--cursor", partial=True))
-        return strip
+        return Strip(segments)
+
+    def line_style(self, index: int) -> Style | None:
+        return self.component_style("agents-view--cursor", partial=False) if self._has_cursor(index) else None
 
     def line_text(self, index: int) -> str:
         row = self.rows[index]

@@ -60,6 +60,9 @@ class LineView(ScrollView):
         self._paint_style = Style()
         self._paint_width = 0
         self._pending_size: Size | None = None
+        self._pending_lines: tuple[int, int] | None = None
+        """The lines changed in the current batch, from the first to past the last, repainted once it settles."""
+        self._settle_due = False
         self._follow_after = False
         self._at_end = True
         """Whether the end was showing after the last scroll: kept, since a resize moves the end."""
@@ -70,7 +73,7 @@ class LineView(ScrollView):
         self._bars: dict[bool, SearchBar] = {}
         self._search_from = 0
         """Where the view was when the search bar opened: a query's first match is the first from there."""
-        self._match_styles = (Style(), Style())
+        self._component_paint: dict[tuple[str, bool], Style] = {}
         self._notes: dict[str, str] = {}
         self._subtitle = ""
 
@@ -80,8 +83,21 @@ class LineView(ScrollView):
         self._line_total = lines
         if self._pending_size is None:
             self._follow_after = self.wants_follow()
-            self.call_later(self.settle)
         self._pending_size = Size(width, lines)
+        self._settle_later()
+
+    def repaint_lines(self, first: int, count: int = 1) -> None:
+        """Lines ``first`` to ``first + count`` changed: repainted once, after the current batch of changes
+        (each ``refresh_lines`` costs about 0.1 ms, which a batch of hundreds of events paid per event)."""
+        end = first + count
+        pending = self._pending_lines
+        self._pending_lines = (first, end) if pending is None else (min(first, pending[0]), max(end, pending[1]))
+        self._settle_later()
+
+    def _settle_later(self) -> None:
+        if not self._settle_due:
+            self._settle_due = True
+            self.call_later(self.settle)
 
     def follow_end(self) -> None:
         """Follow the end again from the next change on, wherever the reader had scrolled to."""
@@ -116,21 +132,24 @@ class LineView(ScrollView):
     def settle(self) -> None:
         """Apply the pending resize and scroll now (the owner calls it at the end of a batch of changes,
         so they paint in the same frame; otherwise it runs after the current message)."""
+        self._settle_due = False
         if self._search is not None and self._search.query and self._search.sync():
             self._show_search()
         size, self._pending_size = self._pending_size, None
-        if size is None:
-            return
-        old = self.virtual_size
-        height = self.scrollable_content_region.height
-        if (old.height > height) != (size.height > height) or old.width != size.width:
-            self.virtual_size = size
-        elif size != old:
-            self.set_reactive(Widget.virtual_size, size)
-            self._scroll_update(size)
-            self.refresh()
-        if self._follow_after:
-            self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
+        lines, self._pending_lines = self._pending_lines, None
+        if size is not None:
+            old = self.virtual_size
+            height = self.scrollable_content_region.height
+            if (old.height > height) != (size.height > height) or old.width != size.width:
+                self.virtual_size = size
+            elif size != old:
+                self.set_reactive(Widget.virtual_size, size)
+                self._scroll_update(size)
+                self.refresh()
+            if self._follow_after:
+                self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
+        if lines is not None:
+            self.refresh_lines(lines[0], lines[1] - lines[0])
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # Looked up once per paint rather than once per line: each costs tens of microseconds.
@@ -138,15 +157,22 @@ class LineView(ScrollView):
         self._paint_width = self.scrollable_content_region.width
         if self._search is not None and self._search.query:
             self._search.sync()
-            self._match_styles = (
-                self.get_component_rich_style("line-view--match", partial=True),
-                self.get_component_rich_style("line-view--match-current", partial=True),
-            )
         return super().render_lines(crop)
 
     def notify_style_update(self) -> None:
+        """A focus change restyles the view (its border, its cursor's colour) without changing its lines:
+        painted lines are kept, since their keys hold the styles they were painted with."""
         super().notify_style_update()
-        self._painted.clear()
+        self._component_paint.clear()
+
+    def component_style(self, name: str, *, partial: bool = True) -> Style:
+        """A component class's style, looked up once per style change rather than once per line. Partial, only
+        what it sets; or whole, its colours blended over the view's (a translucent background, such as a blurred
+        cursor's, is otherwise drawn opaque)."""
+        style = self._component_paint.get((name, partial))
+        if style is None:
+            style = self._component_paint[name, partial] = self.get_component_rich_style(name, partial=partial)
+        return style
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
@@ -156,13 +182,19 @@ class LineView(ScrollView):
             return Strip.blank(self._paint_width, self._paint_style)
         search = self._search
         current = search.current == index if search is not None and search.is_match(index) else None
-        key = (key, scroll_x, self._paint_width, self._paint_style, current, current is not None and search.query)
+        match = None
+        if current is not None and search is not None:
+            match = (search.query, self.component_style("line-view--match-current" if current else "line-view--match"))
+        over = self.line_style(index)
+        key = (key, scroll_x, self._paint_width, self._paint_style, match, over)
         cached = self._painted.get(index)
         if cached is not None and cached[0] == key:
             return cached[1]
         strip = self.paint_line(index)
-        if current is not None and search is not None:
-            strip = highlight(strip, search.spans(strip.text), self._match_styles[current])
+        if match is not None and search is not None:
+            strip = highlight(strip, search.spans(strip.text), match[1])
+        if over is not None:
+            strip = strip.apply_style(over)
         strip = strip.crop_extend(scroll_x, scroll_x + self._paint_width, self._paint_style)
         strip = strip.apply_style(self._paint_style)
         self._painted[index] = (key, strip)
@@ -175,6 +207,10 @@ class LineView(ScrollView):
     def paint_line(self, index: int) -> Strip:
         """Line ``index``, uncropped, before the view's style is applied."""
         raise NotImplementedError
+
+    def line_style(self, index: int) -> Style | None:
+        """A style laid over line ``index`` once painted (a cursor's, from ``component_style``), or None."""
+        return None
 
     # Search ----------------------------------------------------------------------------------
 

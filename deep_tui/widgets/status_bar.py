@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widget import Widget
 
 from deep_tui.format import duration, plural
 from deep_tui.terminal_text import visible
+from deep_tui.widgets.text_line import TextLine
 
 STATUS_STYLES = {
     "idle": "dim",
@@ -22,7 +22,7 @@ AGENT_KEPT = 12
 """Cells of the agent's name kept, on a narrow line, before the step gives way."""
 
 
-class StatusBar(Widget):
+class StatusBar(TextLine):
     """``deep-tui · agent · status · N subagents running · step N · Node · elapsed``; a narrow line drops the parts
     least needed first: the running subagents' count is shortened once the step has gone, and goes last."""
 
@@ -40,7 +40,7 @@ class StatusBar(Widget):
     subagents: reactive[int] = reactive(0)
     """Subagents running: while there are, the line counts them."""
 
-    def render(self) -> Text:
+    def line(self) -> Text:
         parts = {"name": Text("deep-tui", "bold magenta"), "agent": Text(visible(self.agent), "bold")}
         if self.waiting and self.status == "running":
             count = f" ({self.waiting})" if self.waiting > 1 else ""

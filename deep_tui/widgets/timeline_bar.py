@@ -17,9 +17,9 @@ from rich.text import Text
 from textual.events import Click
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widget import Widget
 
 from deep_tui.terminal_text import visible
+from deep_tui.widgets.text_line import TextLine
 
 PLAYING, PAUSED = "▶", "❚❚"
 PLAYED, AHEAD, CURSOR, TURN = "━", "─", "●", "┃"
@@ -42,7 +42,7 @@ STYLE_DIM = Style(dim=True)
 STYLE_ENDING = Style(bold=True, color="magenta")
 
 
-class TimelineBar(Widget):
+class TimelineBar(TextLine):
     """Where a replay is: play state and speed, a bar with the cursor and turn marks, clock, position, turn."""
 
     DEFAULT_CSS = """
@@ -87,7 +87,7 @@ class TimelineBar(Widget):
         self._marks = (0, 0, [])
         self.refresh()
 
-    def render(self) -> Text:
+    def line(self) -> Text:
         before, bar_cells, after = self._layout(self.content_size.width)
         line = Text.assemble(*before)
         line.append_text(self._bar(bar_cells))

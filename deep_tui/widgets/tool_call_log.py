@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
+from rich.style import Style
 from textual.binding import Binding, BindingType
 from textual.events import Click
 from textual.markup import escape
@@ -453,7 +454,7 @@ class ToolCallLog(LineView, can_focus=True):
         if self.cursor >= rows:
             self.set_reactive(ToolCallLog.cursor, -1)
         first = min(n for n in (line, painted) if n is not None)
-        self.refresh_lines(first, max(rows, before) - first)
+        self.repaint_lines(first, max(rows, before) - first)
 
     def wants_follow(self) -> bool:
         return self.cursor < 0 and super().wants_follow()
@@ -555,16 +556,16 @@ class ToolCallLog(LineView, can_focus=True):
             return row
         agent = row.subagent
         summary = (agent.status, agent.calls, agent.name, row.folded) if agent is not None else row.children is None
-        return (row, row.status, self._seconds(row), self._has_cursor(index), summary)
+        return (row, row.status, self._seconds(row), summary)
 
     def paint_line(self, index: int) -> Strip:
         row = self.rows[index]
         if isinstance(row, TurnDivider):
             return Strip(paint_divider(row, self._paint_width))
-        strip = Strip(paint_call(row, self._paint_width, self._seconds(row)))
-        if self._has_cursor(index):
-            strip = strip.apply_style(self.get_component_rich_style("tool-call-log--cursor", partial=True))
-        return strip
+        return Strip(paint_call(row, self._paint_width, self._seconds(row)))
+
+    def line_style(self, index: int) -> Style | None:
+        return self.component_style("tool-call-log--cursor", partial=False) if self._has_cursor(index) else None
 
     def _seconds(self, row: ToolCallRecord) -> float | None:
         if row.duration is not None or row.status != "running":

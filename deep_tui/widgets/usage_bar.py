@@ -6,15 +6,15 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widget import Widget
 
 from deep_tui.format import cost, duration, plural, tokens
+from deep_tui.widgets.text_line import TextLine
 
 if TYPE_CHECKING:
     from deep_tui.events import Usage
 
 
-class UsageBar(Widget):
+class UsageBar(TextLine):
     """Session totals: finished turns plus the one running."""
 
     DEFAULT_CSS = """
@@ -27,7 +27,7 @@ class UsageBar(Widget):
     elapsed: reactive[float] = reactive(0.0)
     """Seconds spent running turns in this session, the one running included."""
 
-    def render(self) -> Text:
+    def line(self) -> Text:
         u = self.usage
         requests, tokens_in, tokens_out, calls, dollars = (
             (u.requests, u.input_tokens, u.output_tokens, u.tool_calls, u.cost) if u else (0, 0, 0, 0, None)
