@@ -16,11 +16,13 @@ from deep_tui.app import DeepTUI
 from deep_tui.blobs import BlobStore
 from deep_tui.dispatch import EVENT_KINDS
 from deep_tui.recording_files import EVENT_TYPES
+from deep_tui.screens import replay as replay_screen
 from deep_tui.screens.file_history import FileHistory
 from deep_tui.screens.file_viewer import FileViewer
 from deep_tui.screens.replay import FULL_COLLECTION_EVERY, ReplayScreen
 from deep_tui.source import Live, Recorded, RecordingSource
 from deep_tui.spec import AgentSpec
+from deep_tui.state import fold
 from deep_tui.widgets import FileTree, OutputView, StatusBar, TodoList, ToolCallLog, UsageBar
 from deep_tui.widgets.timeline_bar import TimelineBar
 from tests.event_streams import CORE_VERSIONS, sample_session
@@ -137,6 +139,45 @@ async def test_the_keys_move_through_the_recording(tmp_path):
         assert not screen.playback.playing and screen.status == "cancelled"
         await pilot.press("minus")
         assert app.query_one(TimelineBar).speed == "20×"
+
+
+async def test_a_frame_of_playback_shows_what_fits_in_its_time_and_the_next_frame_goes_on_from_there(
+    tmp_path, monkeypatch
+):
+    events = sample_session()
+    app = replay(saved(tmp_path / "s1"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(pilot)
+        monkeypatch.setattr(replay_screen, "CHUNK", 4)
+        monkeypatch.setattr(replay_screen, "FRAME_WORK", 0.0)  # no time for more than one chunk
+        while screen.playback.speed is not None:
+            screen.action_speed(1)
+        screen.playback.playing = True
+        screen._frame()
+        assert screen.position == 4  # max is due hundreds: one chunk was shown, the rest waits
+        screen._frame()
+        assert screen.position == 8
+        monkeypatch.setattr(replay_screen, "FRAME_WORK", 60.0)
+        screen._frame()
+        assert screen.position == len(events)  # time enough: everything due
+        assert [task.status for task in screen.state.todos] == [t.status for t in fold(events).todos]
+
+
+async def test_a_key_for_the_panes_while_playing_holds_playback_back_for_a_moment(tmp_path, monkeypatch):
+    app = replay(saved(tmp_path / "s1"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(pilot)
+        while screen.playback.speed is not None:
+            screen.action_speed(1)
+        screen.playback.playing = True
+        monkeypatch.setattr(replay_screen, "KEY_FIRST", 60.0)  # the frames below come well within it
+        await pilot.press("ctrl+t")
+        assert app.focused is app.query_one(TodoList)
+        screen._frame()
+        assert screen.position == 0  # the frame after the key showed nothing
+        monkeypatch.setattr(replay_screen, "KEY_FIRST", 0.0)  # as if it were long past
+        screen._frame()
+        assert screen.position > 0
 
 
 async def test_a_click_on_the_timeline_seeks(tmp_path):
