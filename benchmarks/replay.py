@@ -34,6 +34,7 @@ import argparse
 import asyncio
 import compileall
 import contextlib
+import functools
 import json
 import os
 import random
@@ -281,15 +282,17 @@ async def _cursor_key(app: Any) -> tuple[float, float]:
 
 
 async def _keys(app: Any, screen: Any, probe: Callable[..., Any], keys: int) -> dict[str, Any]:
-    """``keys`` probes paused and as many while playing at max, in turns: each footer rebuild keeps the
-    ``FooterKey`` widgets it replaced (Textual #6666), so that every key costs a little more than the one
-    before, and in turns both kinds of key meet the same heap. Play goes on from where it was paused, and
+    """``keys`` probes paused and as many while playing at max, in turns, so that both kinds of key meet the same
+    heap (and the ``FooterKey`` widgets Textual's footer kept of each rebuild, #6666, are counted: none since the
+    key bar). Each key comes at a random moment, 0.1-0.35 s after play starts or pauses: at a fixed delay it
+    would fall at the same point of playback's frames every time. Play goes on from where it was paused, and
     from the start again once it reached the end."""
     import gc
 
     from textual.widgets._footer import FooterKey
 
     log = app.query_one("#calls")
+    moment = random.Random(11)
     paused: dict[str, list[float]] = {"times": [], "cpu": []}
     playing: dict[str, list[float]] = {"times": [], "cpu": []}
     rss, plays = peak_rss_mb(), 0
@@ -299,7 +302,7 @@ async def _keys(app: Any, screen: Any, probe: Callable[..., Any], keys: int) -> 
                 if play and screen.position >= len(screen.timeline):
                     plays += 1  # at the end, play starts again from the start
                 screen.action_play()  # play or pause
-            await asyncio.sleep(0.1)  # paused, or a frame or so into the play
+            await asyncio.sleep(moment.uniform(0.1, 0.35))  # at a random moment: not in step with playback's frames
             if probe is _cursor_key and len(log.rows) < 3:  # played again from the start: the log is empty
                 if not screen.playback.playing:
                     screen.action_play()
@@ -359,6 +362,11 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(int(round(q / 100 * (len(ordered) - 1))), len(ordered) - 1)]
 
 
+def measure_here(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """One measurement in this process."""
+    return CHILDREN[name](**params)
+
+
 def run_child(name: str, home: str, **params: Any) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, __file__, "child", name, json.dumps(params)],
@@ -401,32 +409,39 @@ def main() -> int:
     spacings = [5, 50] if options.quick else [250, 500, 1000, 2000, 4000]
     say = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
     started, load = time.perf_counter(), os.getloadavg()[0]
-    with tempfile.TemporaryDirectory(prefix="deep-tui-replay-") as home:
+    from run import SharedChild, machine  # benchmarks/run.py, beside this file
+
+    with contextlib.ExitStack() as stack:
+        home = stack.enter_context(tempfile.TemporaryDirectory(prefix="deep-tui-replay-"))
+        # --quick's figures are not compared: its measurements share one process rather than each import pydantic-ai.
+        run = (
+            stack.enter_context(SharedChild(__file__, home))
+            if options.quick
+            else functools.partial(run_child, home=home)
+        )
         recording = options.recording
         if not options.only:
             say(f"versions: {files:,} files written {writes} times…")
-            bare = run_child("versions", home, files=files, writes=writes, per_step=10, record=False)
-            kept = run_child("versions", home, files=files, writes=writes, per_step=10, record=True)
+            bare = run("versions", files=files, writes=writes, per_step=10, record=False)
+            kept = run("versions", files=files, writes=writes, per_step=10, record=True)
         if recording is None:
             say(f"making a recording with --stress {stress}…")
             recording = make_recording(str(Path(home, "stress")), stress)
         if not options.only:
             say("seeking…")
             seeks = 20 if options.quick else 200
-            sought = run_child("seek", home, recording=recording, every=spacings, seeks=seeks)
+            sought = run("seek", recording=recording, every=spacings, seeks=seeks)
             heavy = many_calls_recording(Path(home, "many-calls"), 2_000 if options.quick else 100_000)
-            sought_heavy = run_child("seek", home, recording=heavy, every=spacings, seeks=seeks)
+            sought_heavy = run("seek", recording=heavy, every=spacings, seeks=seeks)
         say("the replay dashboard: first frames (tmux), seeks, keys while playing at max…")
         dashboard_load = os.getloadavg()[0]
         events = _count_lines(recording)
         frames = replay_first_frames(recording, events, 1 if options.quick else 11, home)
-        sought_ui = run_child("dashboard_seek", home, recording=recording, seeks=5 if options.quick else 200)
+        sought_ui = run("dashboard_seek", recording=recording, seeks=5 if options.quick else 200)
         keys = {
-            probe: run_child("play_keys", home, recording=recording, keys=3 if options.quick else 100, probe=probe)
+            probe: run("play_keys", recording=recording, keys=3 if options.quick else 100, probe=probe)
             for probe in ("focus", "cursor")
         }
-    from run import machine  # benchmarks/run.py, beside this file
-
     print(
         f"{machine()} · load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end · "
         f"took {time.perf_counter() - started:.0f} s"
@@ -557,6 +572,11 @@ def print_dashboard(
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "child":
-        print(json.dumps(CHILDREN[sys.argv[2]](**json.loads(sys.argv[3]))))
+        print(json.dumps(measure_here(sys.argv[2], json.loads(sys.argv[3]))))
+        raise SystemExit(0)
+    if len(sys.argv) > 1 and sys.argv[1] == "children":  # --quick's shared child
+        from run import serve_children  # benchmarks/run.py, beside this file
+
+        serve_children(measure_here)
         raise SystemExit(0)
     raise SystemExit(main())

@@ -564,23 +564,29 @@ RESULT = "result: "
 
 
 class SharedChild:
-    """One child process (``run.py children``) that takes the measurements one after another.
+    """One child process (``SCRIPT children``) that takes the measurements one after another.
 
     For ``--quick`` only, whose figures are not compared: a fresh process per measurement would
     spend most of the quick run starting Python and importing pydantic-ai again for every row.
+    ``script`` is the benchmark whose ``children`` command serves them (``serve_children``), and
+    ``home`` the child's ``DEEP_TUI_HOME`` (by default, a directory of its own).
     """
 
+    def __init__(self, script: str = __file__, home: str | None = None) -> None:
+        self._script = script
+        self._home = tempfile.TemporaryDirectory(prefix="deep-tui-bench-") if home is None else None
+        self._home_path = home if self._home is None else self._home.name
+
     def __enter__(self) -> SharedChild:
-        self._home = tempfile.TemporaryDirectory(prefix="deep-tui-bench-")
         self._stderr = tempfile.TemporaryFile(mode="w+")
         self._process = subprocess.Popen(
-            [sys.executable, __file__, "children"],
+            [sys.executable, self._script, "children"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             text=True,
             cwd=ROOT,
-            env={**os.environ, "DEEP_TUI_HOME": self._home.name},
+            env={**os.environ, "DEEP_TUI_HOME": self._home_path, "PYDANTIC_AI_NO_BANNER": "1"},
         )
         return self
 
@@ -605,17 +611,18 @@ class SharedChild:
         finally:
             self._process.kill()
             self._stderr.close()
-            self._home.cleanup()
+            if self._home is not None:
+                self._home.cleanup()
 
 
-def serve_children() -> None:
-    """The shared child: one ``[name, params]`` line in, one result line out, until stdin ends."""
+def serve_children(measure: Callable[[str, dict[str, Any]], dict[str, Any]] = child) -> None:
+    """The shared child: one ``[name, params]`` line in, ``measure(name, params)``'s line out, until stdin ends."""
     import traceback
 
     for line in sys.stdin:
         name, params = json.loads(line)
         try:
-            answer: dict[str, Any] = {"result": child(name, params)}
+            answer: dict[str, Any] = {"result": measure(name, params)}
         except Exception:
             answer = {"failed": traceback.format_exc()}
         print(RESULT + json.dumps(answer), flush=True)
