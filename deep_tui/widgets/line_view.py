@@ -127,7 +127,11 @@ class LineView(ScrollView):
     def on_resize(self) -> None:
         """A view that showed its end still does after a resize (which changes where the end is)."""
         if self._at_end:
-            self.call_after_refresh(self.scroll_end, animate=False, x_axis=False, force=True)
+            self.call_after_refresh(self._end_after_resize)
+
+    def _end_after_resize(self) -> None:
+        if self._at_end:  # unless the reader scrolled away meanwhile; at once, not after one more refresh
+            self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
 
     def settle(self) -> None:
         """Apply the pending resize and scroll now (the owner calls it at the end of a batch of changes,
