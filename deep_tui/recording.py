@@ -9,7 +9,8 @@ a split of the file (about a tenth of a second), not 100,000 validations (two se
 
 A recording cut off by ``kill -9`` loads up to its last complete event and says where it
 ended (``Recording.ending``). A file that is not a recording raises ``RecordingError``,
-whose message is the one line to show. Finding a recording, and telling at a glance
+whose message is the one line to show; a damaged line further on raises ``DamagedLine`` when it
+is read, and the replay ends before it. Finding a recording, and telling at a glance
 whether a file is one, needs no event model (``deep_tui.recording_files``).
 """
 
@@ -26,7 +27,7 @@ from pydantic import ValidationError
 
 from deep_tui.blobs import BlobStore
 from deep_tui.events import Event, ToolCallFinished, parse_event
-from deep_tui.recording_files import RecordingError, locate
+from deep_tui.recording_files import DamagedLine, RecordingError, locate
 
 EVENT_START = re.compile(rb'\{"seq":(\d+),"t":(-?[0-9.eE+-]+),(?:"origin":(?:null|\{[^{}]*\}),)?"type":"([a-z_]+)"')
 """How every event's JSON begins (pydantic writes the fields in their declared order; recordings made before
@@ -61,7 +62,7 @@ class EventLog(Sequence[Event]):
         try:
             return parse_event(self._lines[index])
         except ValidationError as exc:
-            raise RecordingError(f"{self._origin}: line {index + 1} is damaged: {_first_error(exc)}") from None
+            raise DamagedLine(f"{self._origin}: line {index + 1} is damaged: {_first_error(exc)}", index) from None
 
     def __iter__(self) -> Iterator[Event]:
         for index in range(len(self)):
@@ -150,7 +151,7 @@ class Recording:
         needle = json.dumps(call_id, ensure_ascii=False).encode()
         for index in range(len(self.events) - 1, -1, -1):
             if needle in self.events.line(index) and self.events.kind(index) == "tool_call_finished":
-                event = self.events[index]
+                event = self._readable(index)
                 if not isinstance(event, ToolCallFinished) or event.call_id != call_id:
                     continue
                 if (event.origin.task_id if event.origin is not None else None) == task_id:
@@ -158,11 +159,18 @@ class Recording:
                     return event.preview if came_back and len(event.preview) == event.size else None
         return None
 
+    def _readable(self, index: int) -> Event | None:
+        """Event ``index``, or None if its line is damaged: a lookup passes over it."""
+        try:
+            return self.events[index]
+        except DamagedLine:
+            return None
+
     def _last_version(self, path: str) -> str | None:
         needle = json.dumps(path, ensure_ascii=False).encode()
         for index in range(len(self.events) - 1, -1, -1):
             if needle in self.events.line(index) and self.events.kind(index) == "files_changed":
-                for change in reversed(getattr(self.events[index], "changes", [])):
+                for change in reversed(getattr(self._readable(index), "changes", [])):
                     if change.path == path:
                         return change.version
         return None

@@ -42,6 +42,14 @@ class RecordingError(Exception):
     """Why something cannot be replayed, in one line for the command to print."""
 
 
+class DamagedLine(RecordingError):
+    """Event ``index`` of a recording cannot be read, found as it is read: the replay ends before it."""
+
+    def __init__(self, message: str, index: int) -> None:
+        super().__init__(message)
+        self.index = index
+
+
 def check(target: str | Path, sessions: Path | None = None) -> tuple[Path, Path | None]:
     """The events file ``target`` names and the session directory it belongs to (see ``locate``), if it starts
     with an event: a JSON object whose ``type`` is a kind of event. ``RecordingError`` says why it is not one.

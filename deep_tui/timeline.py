@@ -76,6 +76,8 @@ class Timeline:
         self._frontier = RunState()
         """The fold as far as it has gone, at position ``self.built``."""
         self._lock = threading.Lock()
+        self._end: int | None = None
+        """Where ``cut`` ended the timeline; None: with its last event."""
         self.ending: str | None = None
         """Where a recording that was cut off ends, in a line; None for a complete one."""
 
@@ -88,7 +90,16 @@ class Timeline:
         return timeline
 
     def __len__(self) -> int:
-        return len(self.events)
+        return len(self.events) if self._end is None else self._end
+
+    def cut(self, length: int, ending: str) -> None:
+        """End the timeline after its first ``length`` events (the next cannot be read), saying why in ``ending``."""
+        with self._lock:
+            self._end = min(length, len(self))
+            self.turns = [mark for mark in self.turns if mark.index < self._end]
+            self._turn_indices = [mark.index for mark in self.turns]
+            self._turn_positions = [mark.position for mark in self.turns]
+            self.ending = ending
 
     @property
     def built(self) -> int:

@@ -9,12 +9,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 
 from deep_tui import cli
 from deep_tui.app import DeepTUI
 from deep_tui.blobs import BlobStore
 from deep_tui.dispatch import EVENT_KINDS
+from deep_tui.events import ToolCallFinished
+from deep_tui.recording import load
 from deep_tui.recording_files import EVENT_TYPES
 from deep_tui.screens import replay as replay_screen
 from deep_tui.screens.file_history import FileHistory
@@ -298,6 +301,46 @@ async def test_a_recording_damaged_past_its_first_line_closes_the_dashboard_with
     assert app.startup_error == (
         f"{tmp_path}/s1/events.jsonl: line {lines} is not a deep-tui event: text_delta.text: Field required"
     )
+
+
+def damaged_within(directory: Path, line: int) -> Path:
+    """A saved session whose event ``line`` (from 1) is not quite an event."""
+    events = directory / "events.jsonl"
+    lines = events.read_text().splitlines(keepends=True)
+    lines[line - 1] = '{"seq":99,"t":1.0,"type":"text_delta"}\n'
+    events.write_text("".join(lines))
+    return directory
+
+
+@pytest.mark.parametrize("move", ["end", "play"])
+async def test_a_recording_damaged_within_replays_up_to_the_damage_and_says_so(tmp_path, move):
+    damage = 20
+    reason = f"{tmp_path}/s1/events.jsonl: line {damage} is damaged: text_delta.text: Field required"
+    app = replay(damaged_within(saved(tmp_path / "s1"), damage))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(pilot)
+        if move == "end":
+            await pilot.press("end")
+        else:
+            while screen.playback.speed is not None:
+                screen.action_speed(1)
+            await pilot.press("space")
+            await until(pilot, lambda: not screen.playback.playing)
+        await until(pilot, lambda: len(screen.timeline) == damage - 1)
+        assert screen.position == damage - 1  # the state before the damaged line, every pane with it
+        assert screen.state is not None and screen.state.position == damage - 1
+        assert screen.timeline.ending == f"{reason}: the replay ends before it"
+        assert app.query_one(TimelineBar).ending == screen.timeline.ending
+        assert any(reason in str(note.message) for note in app._notifications)
+        await pilot.press("home", "right")
+        assert screen.position == 1  # the replay goes on, up to the damage
+
+
+def test_a_calls_result_is_found_past_a_damaged_line(tmp_path):
+    directory = damaged_within(saved(tmp_path / "s1"), len(sample_session()) - 1)
+    recording = load(directory)
+    finished = [e for e in sample_session() if isinstance(e, ToolCallFinished) and e.size == len(e.preview)]
+    assert finished and recording.result(finished[0].call_id) == finished[0].preview
 
 
 def test_in_a_terminal_a_damaged_recording_is_one_line_once_the_dashboard_closed(tmp_path, terminal):  # noqa: F811

@@ -25,6 +25,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from deep_tui.playback import Playback, speed_label
+from deep_tui.recording_files import DamagedLine
 from deep_tui.screens.dashboard import DashboardScreen
 from deep_tui.widgets.output_view import OutputView
 from deep_tui.widgets.timeline_bar import TimelineBar
@@ -133,7 +134,13 @@ class ReplayScreen(DashboardScreen):
             timeline.build(timeline.built + timeline.every)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "keyframes" and event.state == WorkerState.SUCCESS and self._thresholds is None:
+        if event.worker.group != "keyframes":
+            return
+        if event.state == WorkerState.ERROR and isinstance(event.worker.error, DamagedLine):
+            self._damaged(event.worker.error)  # every keyframe up to the damage is made: the end's, now
+        elif event.state != WorkerState.SUCCESS:
+            return
+        if self._thresholds is None:
             gc.collect()  # not to keep the garbage there is for as long
             gc.freeze()
             self._thresholds = gc.get_threshold()
@@ -147,9 +154,16 @@ class ReplayScreen(DashboardScreen):
     # Moving ------------------------------------------------------------------------------------------
 
     def seek(self, position: int) -> None:
-        """Show the state after the first ``position`` events."""
+        """Show the state after the first ``position`` events (or as far as they can be read)."""
         if self.source is None or self.state is None:
             return
+        try:
+            self._seek(position)
+        except DamagedLine as damage:
+            self._damaged(damage)
+            self._seek(position)
+
+    def _seek(self, position: int) -> None:
         position = max(0, min(position, len(self.timeline)))
         if position == self.position:
             return
@@ -168,6 +182,17 @@ class ReplayScreen(DashboardScreen):
         bar.playing = self.playback.playing
         bar.speed = speed_label(self.playback.speed)
         bar.ending = self.timeline.ending if self.position == len(self.timeline) else None
+
+    def _damaged(self, damage: DamagedLine) -> None:
+        """A line that cannot be read: the recording is replayed up to it, and says so, at its end and at once."""
+        if damage.index >= len(self.timeline):
+            return
+        self.timeline.cut(damage.index, f"{damage}: the replay ends before it")
+        bar = self.query_one(TimelineBar)
+        bar.length = len(self.timeline)
+        bar.set_turns([(mark.position, mark.turn) for mark in self.timeline.turns])
+        self._moved()
+        self.notify(str(damage), title="The rest of the recording cannot be read", severity="error", timeout=10)
 
     def action_play(self) -> None:
         if self.playback.playing:
@@ -203,8 +228,13 @@ class ReplayScreen(DashboardScreen):
         seconds, self._played_at = now - self._played_at, now
         target = self.playback.advance(self.timeline, self.position, seconds)
         recorded = self.timeline.events
-        while self.position < target:
-            self.show(recorded[self.position : min(self.position + CHUNK, target)])
+        while self.position < min(target, len(self.timeline)):
+            try:
+                chunk = recorded[self.position : min(self.position + CHUNK, target, len(self.timeline))]
+            except DamagedLine as damage:
+                self._damaged(damage)
+                continue
+            self.show(chunk)
             if time.monotonic() - now >= FRAME_WORK:
                 break
         if self.position >= len(self.timeline):
