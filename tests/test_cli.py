@@ -112,25 +112,56 @@ def test_interrupt_cancels_with_exit_4():
     assert events_of(rest)[-1].status == "cancelled"
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["--model", "nonsense-model"], "Unknown model: nonsense-model"),
-        (["--model", "anthropic:claude-sonnet-4-5"], "ANTHROPIC_API_KEY"),
-        (["--model", "openai-chat:gpt-4o"], "OPENAI_API_KEY"),
-        (["--agent", "nowhere/agent.py:agent"], "no such file: nowhere/agent.py"),
-        (["--agent", f"{AGENTS}/custom.py:nope"], "has no attribute 'nope'"),
-        (["--agent", f"{AGENTS}/custom.py:not_an_agent"], "is not a pydantic-ai Agent"),
-        (["--model", "test", "--agent", f"{AGENTS}/custom.py:build"], "give one agent: --model or --agent, not both"),
-        (["--stress", "turns=x"], "stress option turns needs a number"),
-    ],
-)
-def test_bad_input_is_one_clear_line_and_exit_2(args, message):
-    done = deep_tui("run", *args, "hello")
-    assert done.returncode == 2
-    assert done.stdout == ""
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("deep-tui: error: ") and message in lines[0], done.stderr
+BAD_INPUT = [
+    (["--model", "nonsense-model"], "Unknown model: nonsense-model"),
+    (["--model", "anthropic:claude-sonnet-4-5"], "ANTHROPIC_API_KEY"),
+    (["--model", "openai-chat:gpt-4o"], "OPENAI_API_KEY"),
+    (["--agent", "nowhere/agent.py:agent"], "no such file: nowhere/agent.py"),
+    (["--agent", f"{AGENTS}/custom.py:nope"], "has no attribute 'nope'"),
+    (["--agent", f"{AGENTS}/custom.py:not_an_agent"], "is not a pydantic-ai Agent"),
+    (["--model", "test", "--agent", f"{AGENTS}/custom.py:build"], "give one agent: --model or --agent, not both"),
+    (["--stress", "turns=x"], "stress option turns needs a number"),
+]
+
+EACH_RUN = """
+import json, os, sys, tempfile
+from deep_tui import cli
+results = []
+for args in json.loads(sys.argv[1]):
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        saved = os.dup(1), os.dup(2)
+        os.dup2(out.fileno(), 1)
+        os.dup2(err.fileno(), 2)
+        try:
+            code = cli.main(["run", *args, "hello"])
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+        out.seek(0)
+        err.seek(0)
+        results.append([code, out.read().decode(), err.read().decode()])
+print(json.dumps(results))
+"""
+
+
+def test_bad_input_is_one_clear_line_and_exit_2():
+    """Each case is ``deep-tui run ARGS hello``, with the file descriptors a process has, all in one process: a
+    process each spent most of the test importing pydantic-ai and the providers again."""
+    done = subprocess.run(
+        [sys.executable, "-c", EACH_RUN, json.dumps([args for args, _ in BAD_INPUT])],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env(),
+    )
+    assert done.returncode == 0, done.stderr
+    for (args, message), (code, stdout, stderr) in zip(BAD_INPUT, json.loads(done.stdout), strict=True):
+        assert code == 2, (args, stderr)
+        assert stdout == "", args
+        lines = stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("deep-tui: error: ") and message in lines[0], (args, stderr)
 
 
 @pytest.mark.parametrize("prompt", ["", "   "])
