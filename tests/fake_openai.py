@@ -118,7 +118,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(payload)))
-        self.send_header("retry-after", "0")
+        # The SDK retries 500 and 429 twice; a retry-after of 0 is not one it takes, and it backs off 0.5-3 s instead.
+        self.send_header("retry-after-ms", "1")
         self.end_headers()
         self.wfile.write(payload)
 
