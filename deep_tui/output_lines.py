@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rich.console import RenderableType
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.cache import LRUCache
@@ -43,11 +44,17 @@ STYLES: dict[BlockKind, Style] = {
     "error": Style(color="red", bold=True),
     "note": Style(dim=True),
 }
+DrawingKey = tuple[str, bool, int]
+"""An answer block's drawing: its source, whether more of the answer follows it (``cut``), and the width."""
 PROMPT_SHOWN = 2000
 """Characters of a prompt shown above its answer; a pasted megabyte should not fill the pane."""
 NEWLINES = re.compile(r"\n*")
 SPARE_WRAPS = 4
 """Wraps of long paragraphs kept, once they stop streaming, for a seek back into them."""
+BIG_CODE = 200
+"""Lines of a fenced code block beyond which it is drawn off the event loop (``draw_later``): Rich highlights and
+draws code at about 0.3 ms a line (300 lines 112 ms, 2,100 lines 690 ms), a freeze of the dashboard when the fence
+closed. Until that drawing is ready the block shows its text as plain lines."""
 RENDER_CACHE = 128
 """Answer paragraphs whose drawing is kept, about ten screens' worth: a seek back and forth to a place draws
 it once. Not more: every line drawn is ten objects that each full garbage collection walks."""
@@ -76,12 +83,15 @@ class OutputLines:
         render: Callable[[RenderableType], list[Strip]],
         width: Callable[[], int],
         changed: Callable[[int], object],
+        draw_later: Callable[[DrawingKey], object] | None = None,
     ) -> None:
         """``render`` draws a renderable at the view's ``width``; ``changed`` is told the first line whose text
-        changed (for a search to read them again)."""
+        changed (for a search to read them again); ``draw_later``, if given, is asked to draw a big code block off
+        the event loop (``drawing``) and hand it back (``drawn``)."""
         self._render_lines = render
         self._width = width
         self._changed = changed
+        self._draw_later = draw_later
         self.blocks: list[Block] = []
         self.index = LineIndex()
         """Each block's height (an estimate until it is drawn) and first line."""
@@ -92,7 +102,7 @@ class OutputLines:
         self._scan = 0
         """Where in the streaming block's source the next unscanned line starts."""
         self._fenced = False
-        self._drawings: LRUCache[tuple[str, bool, int], list[Strip]] = LRUCache(RENDER_CACHE)
+        self._drawings: LRUCache[DrawingKey, list[Strip]] = LRUCache(RENDER_CACHE)
         """Answer paragraphs drawn, by source, ``cut`` and width."""
         self._spares: list[tuple[str, LiveWrap]] = []
         """The wraps of the last long blocks that stopped streaming, each with the text it wrapped, latest first."""
@@ -321,9 +331,31 @@ class OutputLines:
         if block.kind == "answer":
             key = (block.source, block.cut, self._width())
             if (lines := self._drawings.get(key)) is None:
+                if self._draw_later is not None and _big_code(block.source):
+                    self._draw_later(key)
+                    return _as_typed(block.source)  # not kept: the drawing replaces it (``drawn``)
                 lines = self._drawings[key] = self._render_block(block)
             return lines
         return self._render_block(block)
+
+    def drawing(self, key: DrawingKey) -> list[Strip]:
+        """The drawing of the answer block ``key`` names; safe off the event loop (it reads no block)."""
+        source, cut, _ = key
+        return self._render_block(Block("answer", source, live=False, cut=cut))
+
+    def drawn(self, key: DrawingKey, lines: list[Strip]) -> bool:
+        """A drawing made off the event loop: the blocks it is of show it from now on; whether one is shown."""
+        source, cut, width = key
+        if width != self._width():
+            return False  # drawn for a width the view no longer has: it was wrapped again since
+        self._drawings[key] = lines
+        shown = False
+        for index, block in enumerate(self.blocks):
+            if block.lines is not None and block.kind == "answer" and block.source == source and block.cut == cut:
+                block.lines = None
+                self.draw(index)
+                shown = True
+        return shown
 
     def _render_block(self, block: Block) -> list[Strip]:
         if block.label is not None:
@@ -341,6 +373,19 @@ class OutputLines:
         if not lines or (lines[-1].cell_length if block.cut else lines[-1].text.strip()):
             lines.append(Strip.blank(0))
         return lines[start:]
+
+
+def _big_code(source: str) -> bool:
+    """Whether ``source`` is a fenced code block of more than ``BIG_CODE`` lines."""
+    text = source.strip("\n")
+    return FENCE.match(text) is not None and text.count("\n") > BIG_CODE
+
+
+def _as_typed(source: str) -> list[Strip]:
+    """``source``'s lines as they are, not wrapped (the view cuts them at its width), and the line under them:
+    a stand-in drawn in a few milliseconds, where Rich takes a hundred to wrap two thousand lines."""
+    lines = [Strip([Segment(line.expandtabs(4))]) for line in source.strip("\n").split("\n")]
+    return [*lines, Strip.blank(0)]
 
 
 def wrapped_of(wrapped: str, text: str) -> int:

@@ -8,6 +8,7 @@ from textual.geometry import Region
 
 from deep_tui.markdown_blocks import markdown
 from deep_tui.output_blocks import OutputBlock
+from deep_tui.output_lines import BIG_CODE
 from deep_tui.widgets.output_view import OutputView
 
 ANSWER = """## Result
@@ -204,3 +205,28 @@ class Drawn:
             return render_lines(renderable, *args, **kwargs)  # type: ignore[arg-type]
 
         app.console.render_lines = counted  # type: ignore[method-assign]
+
+
+async def test_a_big_code_block_is_drawn_in_a_thread_and_shown_as_its_text_until_then():
+    code = "```python\n" + "".join(f"def f{n}(x):\n    return x * {n}\n" for n in range(BIG_CODE)) + "```"
+    app = Pane()
+    async with app.run_test(size=(60, 30)) as pilot:
+        view = app.query_one(OutputView)
+        view.add_prompt("write it", 1)
+        view.add_text(code + "\n\nThat is all.")
+        view.end_turn()
+        assert "```python" in view.plain_text  # the block as it streamed, while it is drawn
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        text = view.plain_text
+        assert "```" not in text and "def f0(x):" in text and f"return x * {BIG_CODE - 1}" in text
+        assert text.rstrip().endswith("That is all.")
+        small = Pane()  # the same block, drawn on the event loop as any other, is drawn the same
+        async with small.run_test(size=(60, 30)):
+            other = small.query_one(OutputView)
+            other._out._draw_later = None
+            other.add_prompt("write it", 1)
+            other.add_text(code + "\n\nThat is all.")
+            other.end_turn()
+            assert other.plain_text == text
+        assert view.virtual_size.height == view._out.lines

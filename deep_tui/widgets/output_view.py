@@ -27,10 +27,11 @@ from itertools import islice
 from typing import TYPE_CHECKING, Literal
 
 from rich.console import RenderableType
+from textual import work
 from textual.events import Click
 from textual.strip import Strip
 
-from deep_tui.output_lines import OutputLines, wrapped_of
+from deep_tui.output_lines import DrawingKey, OutputLines, wrapped_of
 from deep_tui.terminal_text import visible
 from deep_tui.widgets.line_view import LineView
 
@@ -59,7 +60,9 @@ class OutputView(LineView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._out = OutputLines(self._render_lines, self._content_width, self.text_changed)
+        self._out = OutputLines(self._render_lines, self._content_width, self.text_changed, self._draw_later)
+        self._drawing: set[DrawingKey] = set()
+        """Big code blocks being drawn in a thread."""
         self._width = 0
         self._fresh = False
         """Whether output arrived since the last ``settle``, as opposed to a re-wrap after a resize."""
@@ -235,6 +238,25 @@ class OutputView(LineView, can_focus=True):
     def _content_width(self) -> int:
         """The width lines are drawn at: measured at each resize (looking it up costs 30 µs)."""
         return self._width or max(self.scrollable_content_region.width or self.size.width or 80, 10)
+
+    def _draw_later(self, key: DrawingKey) -> None:
+        """Draw a big code block in a thread: the pane goes on meanwhile, the block shown as plain text."""
+        if key not in self._drawing and self.is_attached:
+            self._drawing.add(key)
+            self._draw_in_thread(key)
+
+    @work(thread=True, group="draw", exit_on_error=False)
+    def _draw_in_thread(self, key: DrawingKey) -> None:
+        lines: list[Strip] | None = None
+        try:
+            lines = self._out.drawing(key)
+        finally:  # a drawing that failed leaves the block as text, and may be asked for again
+            self.app.call_from_thread(self._drawing_done, key, lines)
+
+    def _drawing_done(self, key: DrawingKey, lines: list[Strip] | None) -> None:
+        self._drawing.discard(key)
+        if lines is not None and self._out.drawn(key, lines):
+            self._changed(fresh=False)
 
     def _render_lines(self, renderable: RenderableType) -> list[Strip]:
         console = self.app.console
