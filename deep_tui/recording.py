@@ -73,14 +73,27 @@ class EventLog(Sequence[Event]):
         return self._lines[index]
 
     def kind(self, index: int) -> str:
-        """Event ``index``'s ``type``."""
+        """Event ``index``'s ``type``; "" for a damaged line (reading the event says why)."""
         start = EVENT_START.match(self._lines[index])
-        return start[3].decode() if start is not None else self[index].type
+        if start is not None:
+            return start[3].decode()
+        event = self.readable(index)
+        return event.type if event is not None else ""
 
     def t(self, index: int) -> float:
-        """Event ``index``'s ``t``: seconds into its turn."""
+        """Event ``index``'s ``t``: seconds into its turn; 0 for a damaged line (reading the event says why)."""
         start = EVENT_START.match(self._lines[index])
-        return float(start[2]) if start is not None else self[index].t
+        if start is not None:
+            return float(start[2])
+        event = self.readable(index)
+        return event.t if event is not None else 0.0
+
+    def readable(self, index: int) -> Event | None:
+        """Event ``index``, or None if its line is damaged: for a look that passes over it."""
+        try:
+            return self[index]
+        except DamagedLine:
+            return None
 
     def turn_starts(self) -> list[int]:
         """The index of every ``run_started`` (the first event of a turn, so the only one with ``seq`` 0)."""
@@ -151,7 +164,7 @@ class Recording:
         needle = json.dumps(call_id, ensure_ascii=False).encode()
         for index in range(len(self.events) - 1, -1, -1):
             if needle in self.events.line(index) and self.events.kind(index) == "tool_call_finished":
-                event = self._readable(index)
+                event = self.events.readable(index)
                 if not isinstance(event, ToolCallFinished) or event.call_id != call_id:
                     continue
                 if (event.origin.task_id if event.origin is not None else None) == task_id:
@@ -159,18 +172,11 @@ class Recording:
                     return event.preview if came_back and len(event.preview) == event.size else None
         return None
 
-    def _readable(self, index: int) -> Event | None:
-        """Event ``index``, or None if its line is damaged: a lookup passes over it."""
-        try:
-            return self.events[index]
-        except DamagedLine:
-            return None
-
     def _last_version(self, path: str) -> str | None:
         needle = json.dumps(path, ensure_ascii=False).encode()
         for index in range(len(self.events) - 1, -1, -1):
             if needle in self.events.line(index) and self.events.kind(index) == "files_changed":
-                for change in reversed(getattr(self._readable(index), "changes", [])):
+                for change in reversed(getattr(self.events.readable(index), "changes", [])):
                     if change.path == path:
                         return change.version
         return None

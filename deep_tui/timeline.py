@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from deep_tui.events import Event, RunStarted
+from deep_tui.recording_files import DamagedLine
 from deep_tui.state import RunState
 
 if TYPE_CHECKING:
@@ -69,7 +70,14 @@ class Timeline:
         if turn_starts is None:
             turn_starts = [index for index, event in enumerate(events) if isinstance(event, RunStarted)]
         self._t = t if t is not None else (lambda index: events[index].t)
-        self.turns = [_mark(index, events[index]) for index in turn_starts]
+        self.turns: list[TurnMark] = []
+        damage: DamagedLine | None = None
+        for index in turn_starts:
+            try:
+                self.turns.append(_mark(index, events[index]))
+            except DamagedLine as error:  # a turn's start that cannot be read: the timeline ends before it
+                damage = error
+                break
         self._turn_indices = [mark.index for mark in self.turns]
         self._turn_positions = [mark.position for mark in self.turns]
         self._keyframes = [RunState()]
@@ -80,13 +88,15 @@ class Timeline:
         """Where ``cut`` ended the timeline; None: with its last event."""
         self.ending: str | None = None
         """Where a recording that was cut off ends, in a line; None for a complete one."""
+        if damage is not None:
+            self.cut(damage.index, f"{damage}: the replay ends before it")
 
     @classmethod
     def of(cls, recording: Recording, *, every: int = KEYFRAME_EVERY) -> Timeline:
         """The timeline of a loaded recording, made without parsing its events (but its turns' first)."""
         events = recording.events
         timeline = cls(events, every=every, turn_starts=events.turn_starts(), t=events.t)
-        timeline.ending = recording.ending
+        timeline.ending = timeline.ending or recording.ending
         return timeline
 
     def __len__(self) -> int:

@@ -102,12 +102,15 @@ def test_a_file_that_is_not_a_recording_gets_one_line_saying_so(tmp_path, conten
     assert says in message and str(path) in message and "\n" not in message
 
 
-def test_a_damaged_line_inside_is_named_when_the_turns_are_found(tmp_path):
+def test_a_garbage_line_inside_is_named_when_it_is_read_not_when_the_turns_are_found(tmp_path):
     events = sample_session()
     path = write_events(tmp_path / "run.jsonl", events[:3])
     path.write_bytes(path.read_bytes() + b"garbage\n" + events[3].model_dump_json().encode() + b"\n")
+    timeline = Timeline.of(load(path))  # the turns are found past it; the replay reads up to it (``Timeline.cut``)
+    assert len(timeline) == 5 and [mark.turn for mark in timeline.turns] == [1]
+    assert timeline.kind(3) == "" and timeline.state_at(3).position == 3
     with pytest.raises(RecordingError, match="line 4 is damaged"):
-        Timeline.of(load(path))
+        timeline.state_at(5)
 
 
 def test_a_damaged_last_line_with_its_newline_is_named(tmp_path):

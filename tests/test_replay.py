@@ -303,20 +303,26 @@ async def test_a_recording_damaged_past_its_first_line_closes_the_dashboard_with
     )
 
 
-def damaged_within(directory: Path, line: int) -> Path:
-    """A saved session whose event ``line`` (from 1) is not quite an event."""
+NOT_QUITE = '{"seq":99,"t":1.0,"type":"text_delta"}'
+"""A line that starts as an event does but is not one."""
+
+
+def damaged_within(directory: Path, line: int, text: str = NOT_QUITE) -> Path:
+    """A saved session whose event ``line`` (from 1) is ``text``, not an event."""
     events = directory / "events.jsonl"
     lines = events.read_text().splitlines(keepends=True)
-    lines[line - 1] = '{"seq":99,"t":1.0,"type":"text_delta"}\n'
+    lines[line - 1] = text + "\n"
     events.write_text("".join(lines))
     return directory
 
 
 @pytest.mark.parametrize("move", ["end", "play"])
-async def test_a_recording_damaged_within_replays_up_to_the_damage_and_says_so(tmp_path, move):
+@pytest.mark.parametrize(
+    ("text", "why"), [(NOT_QUITE, "text_delta.text: Field required"), ("garbage, not JSON", "Invalid JSON")]
+)
+async def test_a_recording_damaged_within_replays_up_to_the_damage_and_says_so(tmp_path, move, text, why):
     damage = 20
-    reason = f"{tmp_path}/s1/events.jsonl: line {damage} is damaged: text_delta.text: Field required"
-    app = replay(damaged_within(saved(tmp_path / "s1"), damage))
+    app = replay(damaged_within(saved(tmp_path / "s1"), damage, text))
     async with app.run_test(size=SIZE) as pilot:
         screen = await opened(pilot)
         if move == "end":
@@ -329,11 +335,22 @@ async def test_a_recording_damaged_within_replays_up_to_the_damage_and_says_so(t
         await until(pilot, lambda: len(screen.timeline) == damage - 1)
         assert screen.position == damage - 1  # the state before the damaged line, every pane with it
         assert screen.state is not None and screen.state.position == damage - 1
-        assert screen.timeline.ending == f"{reason}: the replay ends before it"
-        assert app.query_one(TimelineBar).ending == screen.timeline.ending
-        assert any(reason in str(note.message) for note in app._notifications)
+        reason = f"{tmp_path}/s1/events.jsonl: line {damage} is damaged: {why}"
+        ending = screen.timeline.ending
+        assert ending is not None and ending.startswith(reason) and ending.endswith(": the replay ends before it")
+        assert app.query_one(TimelineBar).ending == ending
+        assert any(str(note.message).startswith(reason) for note in app._notifications)
         await pilot.press("home", "right")
         assert screen.position == 1  # the replay goes on, up to the damage
+
+
+def test_a_turns_start_that_cannot_be_read_ends_the_timeline_before_it(tmp_path):
+    second_turn = next(i for i, e in enumerate(sample_session()) if e.type == "run_started" and e.turn == 2)
+    directory = damaged_within(saved(tmp_path / "s1"), second_turn + 1, '{"seq":0,"t":0.0,"type":"run_started"}')
+    timeline = RecordingSource.open(directory).timeline
+    assert timeline is not None and len(timeline) == second_turn and [m.turn for m in timeline.turns] == [1]
+    assert timeline.ending is not None and f"line {second_turn + 1} is damaged" in timeline.ending
+    assert timeline.state_at(second_turn).position == second_turn
 
 
 def test_a_calls_result_is_found_past_a_damaged_line(tmp_path):
