@@ -70,16 +70,15 @@ class Timeline:
         if turn_starts is None:
             turn_starts = [index for index, event in enumerate(events) if isinstance(event, RunStarted)]
         self._t = t if t is not None else (lambda index: events[index].t)
-        self.turns: list[TurnMark] = []
+        marks: list[TurnMark] = []
         damage: DamagedLine | None = None
         for index in turn_starts:
             try:
-                self.turns.append(_mark(index, events[index]))
+                marks.append(_mark(index, events[index]))
             except DamagedLine as error:  # a turn's start that cannot be read: the timeline ends before it
                 damage = error
                 break
-        self._turn_indices = [mark.index for mark in self.turns]
-        self._turn_positions = [mark.position for mark in self.turns]
+        self._set_turns(marks)
         self._keyframes = [RunState()]
         self._frontier = RunState()
         """The fold as far as it has gone, at position ``self.built``."""
@@ -89,7 +88,7 @@ class Timeline:
         self.ending: str | None = None
         """Where a recording that was cut off ends, in a line; None for a complete one."""
         if damage is not None:
-            self.cut(damage.index, f"{damage}: the replay ends before it")
+            self.cut(damage)
 
     @classmethod
     def of(cls, recording: Recording, *, every: int = KEYFRAME_EVERY) -> Timeline:
@@ -102,14 +101,17 @@ class Timeline:
     def __len__(self) -> int:
         return len(self.events) if self._end is None else self._end
 
-    def cut(self, length: int, ending: str) -> None:
-        """End the timeline after its first ``length`` events (the next cannot be read), saying why in ``ending``."""
+    def cut(self, damage: DamagedLine) -> None:
+        """End the timeline before the event ``damage`` says cannot be read, and say so in ``ending``."""
         with self._lock:
-            self._end = min(length, len(self))
-            self.turns = [mark for mark in self.turns if mark.index < self._end]
-            self._turn_indices = [mark.index for mark in self.turns]
-            self._turn_positions = [mark.position for mark in self.turns]
-            self.ending = ending
+            self._end = min(damage.index, len(self))
+            self._set_turns([mark for mark in self.turns if mark.index < self._end])
+            self.ending = f"{damage}: the replay ends before it"
+
+    def _set_turns(self, marks: list[TurnMark]) -> None:
+        self.turns = marks
+        self._turn_indices = [mark.index for mark in marks]
+        self._turn_positions = [mark.position for mark in marks]
 
     @property
     def built(self) -> int:

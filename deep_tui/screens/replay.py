@@ -111,9 +111,7 @@ class ReplayScreen(DashboardScreen):
 
     def attach(self, source: EventSource, state: RunState) -> None:
         super().attach(source, state)
-        bar = self.query_one(TimelineBar)
-        bar.length = len(self.timeline)
-        bar.set_turns([(mark.position, mark.turn) for mark in self.timeline.turns])
+        self._show_extent()
         # After the frame that shows the recording: a thread folding from the start would take the GIL
         # half the time, and that frame with it.
         self.call_after_refresh(self._build_keyframes)
@@ -183,14 +181,18 @@ class ReplayScreen(DashboardScreen):
         bar.speed = speed_label(self.playback.speed)
         bar.ending = self.timeline.ending if self.position == len(self.timeline) else None
 
+    def _show_extent(self) -> None:
+        """The timeline bar's length and turn marks, as the timeline has them."""
+        bar = self.query_one(TimelineBar)
+        bar.length = len(self.timeline)
+        bar.set_turns([(mark.position, mark.turn) for mark in self.timeline.turns])
+
     def _damaged(self, damage: DamagedLine) -> None:
         """A line that cannot be read: the recording is replayed up to it, and says so, at its end and at once."""
         if damage.index >= len(self.timeline):
             return
-        self.timeline.cut(damage.index, f"{damage}: the replay ends before it")
-        bar = self.query_one(TimelineBar)
-        bar.length = len(self.timeline)
-        bar.set_turns([(mark.position, mark.turn) for mark in self.timeline.turns])
+        self.timeline.cut(damage)
+        self._show_extent()
         self._moved()
         self.notify(str(damage), title="The rest of the recording cannot be read", severity="error", timeout=10)
 
@@ -228,11 +230,12 @@ class ReplayScreen(DashboardScreen):
         seconds, self._played_at = now - self._played_at, now
         target = self.playback.advance(self.timeline, self.position, seconds)
         recorded = self.timeline.events
-        while self.position < min(target, len(self.timeline)):
+        while self.position < target:
             try:
-                chunk = recorded[self.position : min(self.position + CHUNK, target, len(self.timeline))]
+                chunk = recorded[self.position : min(self.position + CHUNK, target)]
             except DamagedLine as damage:
                 self._damaged(damage)
+                target = min(target, len(self.timeline))
                 continue
             self.show(chunk)
             if time.monotonic() - now >= FRAME_WORK:
