@@ -24,6 +24,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from deep_tui.terminal_text import visible
+from deep_tui.widgets.steady_scroll_bar import SteadyScrolling
 
 if TYPE_CHECKING:
     from deep_tui.events import FileChange
@@ -36,7 +37,7 @@ REBUILD_FROM = 64
 scans its siblings, so thousands of removals cost more than adding back what stays."""
 
 
-class FileTree(Tree[str]):
+class FileTree(SteadyScrolling, Tree[str]):
     """The workspace as a tree; each node's data is its absolute path."""
 
     class FileSelected(Message):

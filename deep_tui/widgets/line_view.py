@@ -19,6 +19,7 @@ from textual.widget import Widget
 
 from deep_tui.search import LineSearch, highlight
 from deep_tui.widgets.search_bar import Purpose, SearchBar
+from deep_tui.widgets.steady_scroll_bar import SteadyScrolling
 
 PAINT_CACHE = 500
 """Painted lines kept; several screens' worth. Not more: each is ten objects that every full garbage collection
@@ -27,7 +28,7 @@ STEPS = Binding.Group("Next/prev")
 """n and N, as one entry of the footer."""
 
 
-class LineView(ScrollView):
+class LineView(SteadyScrolling, ScrollView):
     """A ``ScrollView`` whose line count changes often and whose lines rarely do.
 
     Setting ``virtual_size`` makes Textual lay out the whole screen, about 10 ms

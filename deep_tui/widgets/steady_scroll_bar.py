@@ -1,0 +1,77 @@
+"""A scrollbar that paints anew for a new length or position only when the bar it draws changes.
+
+Textual's ``ScrollBar`` repaints whenever its pane's length or scroll position changes: for a pane that grows
+and follows its end, that is every frame, though the thumb it draws (a cell or two at the bottom of a long
+pane) stays the same. Each repaint goes through Textual's line pipeline, about 1 ms for a bar 40 lines high;
+the output's and the tool log's were a fifth of a frame of replay playing at "max", and of the frame that
+draws a key pressed meanwhile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import TYPE_CHECKING
+
+from textual.geometry import Region
+from textual.scrollbar import ScrollBar, ScrollBarRender
+from textual.strip import Strip
+
+if TYPE_CHECKING:
+    from textual.widget import Widget
+
+    _Scrolling = Widget
+else:
+    _Scrolling = object  # a mixin: Textual takes a widget's CSS from its first base that is a DOM node
+
+
+class SteadyScrollBar(ScrollBar):
+    """A vertical ``ScrollBar`` that paints the lines it painted last when it would draw the same bar again; a
+    restyle paints it anew, as it does Textual's.
+
+    Textual repaints a scrollbar while its pane updates its length, its window and its position one after
+    another, so whether the bar changed is only known when it paints."""
+
+    def __init__(self, *, thickness: int = 1) -> None:
+        super().__init__(vertical=True, name="vertical", thickness=thickness)
+        self._painted: tuple[Hashable, list[Strip]] | None = None
+
+    def drawing(self) -> Hashable:
+        """What the bar draws now: its size, its style and the cells its renderer lays out, so that a length
+        or position that moves nothing compares equal."""
+        bar = self.render()
+        if not isinstance(bar, ScrollBarRender):
+            return bar
+        laid_out = bar.render_bar(
+            size=self.size.height,
+            virtual_size=bar.virtual_size,
+            window_size=bar.window_size,
+            position=bar.position,
+            thickness=bar.thickness,
+            vertical=bar.vertical,
+        )
+        return self.size, bar.style, tuple(laid_out.segments)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        key = (crop, self.drawing())
+        if self._painted is not None and self._painted[0] == key:
+            return self._painted[1]
+        lines = super().render_lines(crop)
+        self._painted = (key, lines)
+        return lines
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._painted = None
+
+
+class SteadyScrolling(_Scrolling):
+    """Mixed into a scrolling widget (before its Textual base) to give it a ``SteadyScrollBar``. Made the way
+    Textual makes its own, which offers no other hook for it."""
+
+    @property
+    def vertical_scrollbar(self) -> ScrollBar:
+        if self._vertical_scrollbar is None:
+            self._vertical_scrollbar = bar = SteadyScrollBar(thickness=self.scrollbar_size_vertical)
+            bar.display = False
+            self.app._start_widget(self, bar)
+        return self._vertical_scrollbar

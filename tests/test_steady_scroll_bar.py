@@ -1,0 +1,116 @@
+"""The long panes' scrollbar: a new length or position repaints it only when the bar it draws changes."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+import pytest
+from rich.segment import Segment
+from textual.app import App, ComposeResult
+from textual.geometry import Region
+from textual.pilot import Pilot
+from textual.scrollbar import ScrollBar
+from textual.strip import Strip
+
+from deep_tui.widgets.file_tree import FileTree
+from deep_tui.widgets.line_view import LineView
+from deep_tui.widgets.steady_scroll_bar import SteadyScrollBar
+
+
+class Numbered(LineView):
+    """Line ``i`` reads ``line i``."""
+
+    DEFAULT_CSS = "Numbered { height: 12; }"
+
+    def line_key(self, index: int) -> Hashable | None:
+        return index if index < self._line_total else None
+
+    def paint_line(self, index: int) -> Strip:
+        return Strip([Segment(f"line {index}")])
+
+    def line_text(self, index: int) -> str:
+        return f"line {index}"
+
+
+class Panes(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Numbered()
+        yield FileTree()
+
+
+def drawn(bar: ScrollBar) -> list[list[tuple[str, str]]]:
+    """The bar's lines as painted: each cell's text and style."""
+    lines = bar.render_lines(Region(0, 0, bar.size.width, bar.size.height))
+    return [[(text, str(style)) for text, style, _ in strip] for strip in lines]
+
+
+async def long_view(pilot: Pilot[None], lines: int = 1_000) -> tuple[Numbered, ScrollBar]:
+    """The app's view, ``lines`` long and at its end, and its scrollbar."""
+    view = pilot.app.query_one(Numbered)
+    view.set_line_count(lines)
+    view.settle()
+    await pilot.pause()
+    return view, view.vertical_scrollbar
+
+
+@pytest.fixture
+def repaints(monkeypatch: pytest.MonkeyPatch) -> list[ScrollBar]:
+    """The scrollbars drawn anew (through Textual's own pipeline), one entry per paint."""
+    drawn_anew: list[ScrollBar] = []
+    textuals = ScrollBar.render_lines
+
+    def counted(self: ScrollBar, crop: Region) -> list[Strip]:
+        drawn_anew.append(self)
+        return textuals(self, crop)
+
+    monkeypatch.setattr(ScrollBar, "render_lines", counted)
+    return drawn_anew
+
+
+async def test_a_pane_growing_at_its_end_repaints_its_scrollbar_only_when_the_thumb_moves(
+    repaints: list[ScrollBar],
+) -> None:
+    async with Panes().run_test(size=(60, 30)) as pilot:
+        view, bar = await long_view(pilot)
+        assert isinstance(bar, SteadyScrollBar)
+        assert isinstance(pilot.app.query_one(FileTree).vertical_scrollbar, SteadyScrollBar)
+        await long_view(pilot, 1_001)  # the bar drawn at the end
+        at_end = drawn(bar)
+        repaints.clear()
+        for lines in range(1_002, 1_021):  # one cell of this bar is ~90 lines: the thumb stays at the bottom
+            view.set_line_count(lines)
+            view.settle()
+            await pilot.pause()
+        assert view.scroll_offset.y == 1_020 - view.scrollable_content_region.height  # followed the end
+        assert bar.window_virtual_size == 1_020  # Textual told the bar
+        assert [each for each in repaints if each is bar] == []
+        assert drawn(bar) == at_end
+
+        view.scroll_home(animate=False, immediate=True)
+        await pilot.pause()
+        assert bar in repaints
+        at_start = drawn(bar)
+        assert at_start != at_end
+        assert isinstance(bar, SteadyScrollBar)
+        bar._painted = None  # what Textual's own pipeline draws for the same state
+        assert drawn(bar) == at_start
+
+
+async def test_hovering_or_restyling_the_scrollbar_repaints_it(repaints: list[ScrollBar]) -> None:
+    async with Panes().run_test(size=(60, 30)) as pilot:
+        view, bar = await long_view(pilot)
+        plain = drawn(bar)
+        repaints.clear()
+        bar.mouse_over = True
+        await pilot.pause()
+        assert bar in repaints
+        assert drawn(bar) != plain  # hover colours
+
+        bar.mouse_over = False
+        await pilot.pause()
+        assert drawn(bar) == plain
+        repaints.clear()
+        view.styles.scrollbar_color = "red"
+        await pilot.pause()
+        assert bar in repaints
+        assert drawn(bar) != plain
