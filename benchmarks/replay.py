@@ -53,6 +53,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from deep_tui.cli import cap_frame_rate  # noqa: E402  (light: the standard library)
 from deep_tui.timeline import KEYFRAME_EVERY  # noqa: E402  (light: the events and the fold)
 
 
@@ -571,6 +572,7 @@ def print_dashboard(
 
 
 if __name__ == "__main__":
+    cap_frame_rate()  # before Textual is imported, as the deep-tui command does
     if len(sys.argv) > 1 and sys.argv[1] == "child":
         print(json.dumps(measure_here(sys.argv[2], json.loads(sys.argv[3]))))
         raise SystemExit(0)

@@ -37,6 +37,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from deep_tui.cli import cap_frame_rate
+
 ROOT = Path(__file__).resolve().parent.parent
 BARE_APP = (
     "from textual.app import App\nfrom textual.widgets import Static\n"
@@ -887,6 +889,7 @@ def machine() -> str:
 
 
 def main() -> int:
+    cap_frame_rate()  # before Textual is imported, as the deep-tui command does (children inherit it)
     if len(sys.argv) > 1 and sys.argv[1] == "child":
         print(json.dumps(child(sys.argv[2], json.loads(sys.argv[3]))))
         return 0

@@ -32,6 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from deep_tui.cli import cap_frame_rate  # noqa: E402
 from deep_tui.events import (  # noqa: E402
     Event,
     Origin,
@@ -374,6 +375,7 @@ def _feed(log: Any, e: Event) -> None:
 
 
 def main() -> int:
+    cap_frame_rate()  # before Textual is imported, as the deep-tui command does
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agents", type=int, default=20)
     parser.add_argument("--calls", type=int, default=500)

@@ -191,3 +191,19 @@ def test_an_unknown_theme_lists_the_known_ones():
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("deep-tui: error: unknown theme 'nope': choose one of ")
     assert "nord" in lines[0] and "textual-dark" in lines[0]
+
+
+@pytest.mark.parametrize(("set_by_user", "frame_rate"), [(None, "120"), ("30", "30")])
+def test_the_command_lets_textual_paint_120_frames_a_second_unless_the_user_says(set_by_user, frame_rate):
+    """Read by Textual when it is imported, which the command does after this."""
+    script = (
+        "import contextlib\nfrom deep_tui import cli\n"
+        "with contextlib.suppress(SystemExit):\n    cli.main(['--version'])\n"
+        "import textual.constants\nprint(textual.constants.MAX_FPS)\n"
+    )
+    environment = {k: v for k, v in env().items() if k != "TEXTUAL_FPS"}
+    if set_by_user is not None:
+        environment["TEXTUAL_FPS"] = set_by_user
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=environment, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == frame_rate
