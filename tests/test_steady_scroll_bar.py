@@ -20,7 +20,10 @@ from deep_tui.widgets.steady_scroll_bar import SteadyScrollBar
 class Numbered(LineView):
     """Line ``i`` reads ``line i``."""
 
-    DEFAULT_CSS = "Numbered { height: 12; }"
+    DEFAULT_CSS = """
+    Numbered { height: 12; border: round blue; }
+    Numbered:focus { border: round red; }
+    """
 
     def line_key(self, index: int) -> Hashable | None:
         return index if index < self._line_total else None
@@ -96,7 +99,9 @@ async def test_a_pane_growing_at_its_end_repaints_its_scrollbar_only_when_the_th
         assert drawn(bar) == at_start
 
 
-async def test_hovering_or_restyling_the_scrollbar_repaints_it(repaints: list[ScrollBar]) -> None:
+async def test_hovering_or_recolouring_the_scrollbar_repaints_it_and_a_focus_change_does_not(
+    repaints: list[ScrollBar],
+) -> None:
     async with Panes().run_test(size=(60, 30)) as pilot:
         view, bar = await long_view(pilot)
         plain = drawn(bar)
@@ -109,8 +114,21 @@ async def test_hovering_or_restyling_the_scrollbar_repaints_it(repaints: list[Sc
         bar.mouse_over = False
         await pilot.pause()
         assert drawn(bar) == plain
+        pilot.app.query_one(FileTree).focus()
+        await pilot.pause()
         repaints.clear()
+        view.focus()  # repaints the view (its border) and restyles its scrollbar, in the same colours
+        await pilot.pause()
+        assert view.has_focus and bar not in repaints
+        assert drawn(bar) == plain
+
         view.styles.scrollbar_color = "red"
         await pilot.pause()
         assert bar in repaints
-        assert drawn(bar) != plain
+        red = drawn(bar)
+        assert red != plain
+        repaints.clear()
+        pilot.app.theme = "nord" if pilot.app.theme != "nord" else "textual-dark"
+        await pilot.pause()
+        assert bar in repaints
+        assert drawn(bar) != red

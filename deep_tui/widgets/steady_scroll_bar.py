@@ -25,19 +25,19 @@ else:
 
 
 class SteadyScrollBar(ScrollBar):
-    """A vertical ``ScrollBar`` that paints the lines it painted last when it would draw the same bar again; a
-    restyle paints it anew, as it does Textual's.
+    """A vertical ``ScrollBar`` that paints the lines it painted last when it would draw the same bar again.
 
     Textual repaints a scrollbar while its pane updates its length, its window and its position one after
-    another, so whether the bar changed is only known when it paints."""
+    another, so whether the bar changed is only known when it paints. A restyle (every focus change restyles
+    the pane and its scrollbar) repaints it only if its colours changed."""
 
     def __init__(self, *, thickness: int = 1) -> None:
         super().__init__(vertical=True, name="vertical", thickness=thickness)
         self._painted: tuple[Hashable, list[Strip]] | None = None
 
     def drawing(self) -> Hashable:
-        """What the bar draws now: its size, its style and the cells its renderer lays out, so that a length
-        or position that moves nothing compares equal."""
+        """What the bar draws now: its size, its colours and its own, and the cells its renderer lays out, so
+        that a length or position that moves nothing compares equal."""
         bar = self.render()
         if not isinstance(bar, ScrollBarRender):
             return bar
@@ -49,7 +49,8 @@ class SteadyScrollBar(ScrollBar):
             thickness=bar.thickness,
             vertical=bar.vertical,
         )
-        return self.size, bar.style, tuple(laid_out.segments)
+        styles = self.styles
+        return self.size, bar.style, self.rich_style, styles.tint, styles.opacity, tuple(laid_out.segments)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         key = (crop, self.drawing())
@@ -58,10 +59,6 @@ class SteadyScrollBar(ScrollBar):
         lines = super().render_lines(crop)
         self._painted = (key, lines)
         return lines
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._painted = None
 
 
 class SteadyScrolling(_Scrolling):
