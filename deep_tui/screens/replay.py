@@ -55,7 +55,7 @@ CHUNK = 50
 
 KEY_FIRST = 0.1
 """Seconds after a key during which playback shows nothing new: the key's change is drawn on its own, not after
-a frame of playback (15-20 ms to paint) nor behind one in Textual's 60 frames a second."""
+a frame of playback (12-20 ms to paint) nor a frame of Textual's after one."""
 
 STEP_ALONE = 50
 """A move forward by at most this many events is folded on the shown state; a longer one is a seek."""
