@@ -132,3 +132,16 @@ async def test_hovering_or_recolouring_the_scrollbar_repaints_it_and_a_focus_cha
         await pilot.pause()
         assert bar in repaints
         assert drawn(bar) != red
+
+
+async def test_a_scrollbar_that_appears_once_the_pane_is_at_its_end_shows_its_thumb_there() -> None:
+    async with Panes().run_test(size=(60, 30)) as pilot:
+        view, bar = await long_view(pilot, 5)  # no scrollbar yet
+        assert not view.show_vertical_scrollbar
+        view.set_line_count(1_000)  # grows past its height and goes to its end in one batch, as a seek does
+        view.settle()
+        await pilot.pause()
+        assert view.show_vertical_scrollbar and view.scroll_y == view.max_scroll_y > 0
+        assert bar.position == view.scroll_y
+        thumb = [y for y, cells in enumerate(drawn(bar)) if any("reverse" in style for _, style in cells)]
+        assert thumb == [bar.size.height - 1]

@@ -62,8 +62,9 @@ class SteadyScrollBar(ScrollBar):
 
 
 class SteadyScrolling(_Scrolling):
-    """Mixed into a scrolling widget (before its Textual base) to give it a ``SteadyScrollBar``. Made the way
-    Textual makes its own, which offers no other hook for it."""
+    """Mixed into a scrolling widget (before its Textual base) to give it a ``SteadyScrollBar``, made the way
+    Textual makes its own (which offers no other hook for it), with its thumb where the widget is scrolled to
+    when it appears."""
 
     @property
     def vertical_scrollbar(self) -> ScrollBar:
@@ -72,3 +73,9 @@ class SteadyScrolling(_Scrolling):
             bar.display = False
             self.app._start_widget(self, bar)
         return self._vertical_scrollbar
+
+    def watch_show_vertical_scrollbar(self, shown: bool) -> None:
+        """Textual moves the thumb only while the bar shows: a pane that grew past its height and scrolled to its
+        end at once (a replay's seek) showed its thumb at the top until it scrolled again."""
+        if shown:
+            self.vertical_scrollbar.position = self.scroll_y
