@@ -1,4 +1,4 @@
-"""A scrollbar that paints anew for a new length or position only when the bar it draws changes.
+"""A scrollbar that repaints for a new length, position or style only when the bar it draws changes.
 
 Textual's ``ScrollBar`` repaints whenever its pane's length or scroll position changes: for a pane that grows
 and follows its end, that is every frame, though the thumb it draws (a cell or two at the bottom of a long
@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
+from rich.console import RenderableType
 from textual.geometry import Region
 from textual.scrollbar import ScrollBar, ScrollBarRender
-from textual.strip import Strip
 
 if TYPE_CHECKING:
     from textual.widget import Widget
+    from typing_extensions import Self
 
     _Scrolling = Widget
 else:
@@ -25,22 +26,24 @@ else:
 
 
 class SteadyScrollBar(ScrollBar):
-    """A vertical ``ScrollBar`` that paints the lines it painted last when it would draw the same bar again.
+    """A vertical ``ScrollBar`` that skips a repaint which would draw the bar it shows already.
 
-    Textual repaints a scrollbar while its pane updates its length, its window and its position one after
-    another, so whether the bar changed is only known when it paints. A restyle (every focus change restyles
-    the pane and its scrollbar) repaints it only if its colours changed."""
+    Textual asks for a repaint several times as its pane updates the bar's length, its window and its position
+    one after another, and the bar is in between states meanwhile; so a request is weighed once they are done
+    (at the bar's next message), against what the bar drew last. Every focus change restyles the pane and its
+    bar, in the same colours: that is skipped too. What the bar draws is asked of Textual's own ``render``."""
 
     def __init__(self, *, thickness: int = 1) -> None:
         super().__init__(vertical=True, name="vertical", thickness=thickness)
-        self._painted: tuple[Hashable, list[Strip]] | None = None
+        self._drawn: Hashable | None = None
+        self._weighing = False
 
-    def drawing(self) -> Hashable:
-        """What the bar draws now: its size, its colours and its own, and the cells its renderer lays out, so
-        that a length or position that moves nothing compares equal."""
-        bar = self.render()
+    def drawing(self, bar: RenderableType) -> Hashable:
+        """What ``bar`` (this widget's ``render``) draws at the current size, with the widget's own colours: a
+        length or position that moves nothing compares equal."""
+        styles = self.styles
         if not isinstance(bar, ScrollBarRender):
-            return bar
+            return self.size, self.rich_style, styles.tint, styles.opacity, bar
         laid_out = bar.render_bar(
             size=self.size.height,
             virtual_size=bar.virtual_size,
@@ -49,16 +52,25 @@ class SteadyScrollBar(ScrollBar):
             thickness=bar.thickness,
             vertical=bar.vertical,
         )
-        styles = self.styles
-        return self.size, bar.style, self.rich_style, styles.tint, styles.opacity, tuple(laid_out.segments)
+        return self.size, self.rich_style, styles.tint, styles.opacity, bar.style, tuple(laid_out.segments)
 
-    def render_lines(self, crop: Region) -> list[Strip]:
-        key = (crop, self.drawing())
-        if self._painted is not None and self._painted[0] == key:
-            return self._painted[1]
-        lines = super().render_lines(crop)
-        self._painted = (key, lines)
-        return lines
+    def render(self) -> RenderableType:
+        bar = super().render()
+        self._drawn = self.drawing(bar)
+        return bar
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
+        if regions or layout or recompose or self._drawn is None:
+            return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+        if not self._weighing:
+            self._weighing = True
+            self.call_later(self._repaint_if_changed)
+        return self
+
+    def _repaint_if_changed(self) -> None:
+        self._weighing = False
+        if self.drawing(super().render()) != self._drawn:
+            super().refresh()
 
 
 class SteadyScrolling(_Scrolling):
