@@ -18,6 +18,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from deep_tui.search import LineSearch, highlight
+from deep_tui.strips import fit
 from deep_tui.widgets.search_bar import Purpose, SearchBar
 from deep_tui.widgets.steady_scroll_bar import SteadyScrolling
 
@@ -200,7 +201,7 @@ class LineView(SteadyScrolling, ScrollView):
             strip = highlight(strip, search.spans(strip.text), match[1])
         if over is not None:
             strip = strip.apply_style(over)
-        strip = strip.crop_extend(scroll_x, scroll_x + self._paint_width, self._paint_style)
+        strip = fit(strip, scroll_x, self._paint_width, self._paint_style)
         strip = strip.apply_style(self._paint_style)
         self._painted[index] = (key, strip)
         return strip

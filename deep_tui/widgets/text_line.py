@@ -12,6 +12,8 @@ from rich.text import Text
 from textual.strip import Strip
 from textual.widget import Widget
 
+from deep_tui.strips import fit
+
 
 class TextLine(Widget):
     """A widget one line high whose line is ``line()``: no wrapping, cut at the width."""
@@ -29,4 +31,4 @@ class TextLine(Widget):
         if y:
             return Strip.blank(width, style)
         text = self.line()
-        return Strip(text.render(self.app.console), text.cell_len).crop_extend(0, width, None).apply_style(style)
+        return fit(Strip(text.render(self.app.console), text.cell_len), 0, width, None).apply_style(style)
