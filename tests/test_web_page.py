@@ -208,8 +208,12 @@ async def test_hostile_markdown_is_rendered_and_stays_inert_and_thoughts_stay_ap
             thoughts = await page.eval("[...document.querySelectorAll('#output .thinking')].map(e => e.lastChild.data)")
             assert thoughts == list(THOUGHTS)  # each with its own spaces, in a block of its own
             assert "them.parse()" not in await page.eval("document.getElementById('output').innerText")
-            await page.eval("document.getElementById('follow').click()")  # a reload follows the finished run
-            await page.wait("document.querySelector('#output h1')?.textContent === 'Report 📋'")
+            # a reload follows the finished run: waited for in the new page (the old one shows the same until it goes)
+            await page.eval("window.beforeFollowing = true; document.getElementById('follow').click()")
+            await page.wait(
+                "window.beforeFollowing === undefined && document.readyState === 'complete'"
+                " && document.querySelector('#output h1')?.textContent === 'Report 📋'"
+            )
             assert await page.eval("location.search") == f"?run={web.runs.get(next(iter(web.runs)).id).id}"
             assert await page.eval(INERT)
 
