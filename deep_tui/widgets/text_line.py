@@ -2,8 +2,9 @@
 
 Textual's own path from ``render()`` to the screen (a visual, content, wrapping, a strip per line) costs about
 1 ms for a line of fifty cells; a replay playing at "max" repaints three such bars on every frame, and a frame
-of playback that takes longer than Textual's 1/60 s makes the next frame, and the key pressed meanwhile, wait
-two of them. Here the line is the text's segments, cropped or padded to the width: a tenth of that.
+of playback that paints for longer than one of Textual's frames makes the next paint, and the key pressed
+meanwhile, wait two of them. Here the line is the text's segments, cropped or padded to the width: a tenth of
+that.
 """
 
 from __future__ import annotations
