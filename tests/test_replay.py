@@ -166,6 +166,27 @@ async def test_a_frame_of_playback_shows_what_fits_in_its_time_and_the_next_fram
         assert [task.status for task in screen.state.todos] == [t.status for t in fold(events).todos]
 
 
+async def test_a_frame_of_playback_adds_its_chunks_and_settles_the_panes_once_after_the_last(tmp_path, monkeypatch):
+    """Laying out the panes and setting the status cost ~3 ms whatever the chunk: paid once a frame, not a chunk."""
+    events = sample_session()
+    app = replay(saved(tmp_path / "s1"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(pilot)
+        monkeypatch.setattr(replay_screen, "CHUNK", 2)
+        monkeypatch.setattr(replay_screen, "FRAME_WORK", 60.0)
+        settled: list[int] = []
+        settle = screen.settle
+        monkeypatch.setattr(screen, "settle", lambda: (settled.append(screen.position), settle()))
+        while screen.playback.speed is not None:
+            screen.action_speed(1)
+        screen.playback.playing = True
+        screen._frame()
+        assert settled == [len(events)]  # every chunk added, then one settle
+        assert screen.status == fold(events).status and screen.step == fold(events).step
+        screen._frame()
+        assert settled == [len(events)]  # nothing more to add: nothing to settle
+
+
 async def test_a_key_for_the_panes_while_playing_holds_playback_back_for_a_moment(tmp_path, monkeypatch):
     app = replay(saved(tmp_path / "s1"))
     async with app.run_test(size=SIZE) as pilot:

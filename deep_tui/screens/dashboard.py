@@ -25,7 +25,16 @@ from textual.widget import Widget
 from textual.widgets import Button, Input
 
 from deep_tui.terminal_text import visible
-from deep_tui.widgets import AgentsView, FileTree, KeyBar, OutputView, StatusBar, TodoList, ToolCallLog, UsageBar
+from deep_tui.widgets import (
+    AgentsView,
+    FileTree,
+    KeyBar,
+    OutputView,
+    StatusBar,
+    TodoList,
+    ToolCallLog,
+    UsageBar,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -87,6 +96,10 @@ class DashboardScreen(Screen[None]):
         self.output_view = OutputView(id="output")
         self.call_log = ToolCallLog(id="calls")
         """The two panes most events go to, kept rather than queried for each (a query is ~20 µs)."""
+        self.agents_view = AgentsView(id="agents")
+        self.cancel_button: Button | None = None
+        """The prompt's Cancel button, once mounted (after the first frame); kept, since the status is set from
+        every batch of events and a query for a widget that is not there walks the whole screen (~0.5 ms)."""
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status").data_bind(
@@ -100,7 +113,7 @@ class DashboardScreen(Screen[None]):
         with Horizontal(id="main"):
             with Vertical(id="side"):
                 yield self._titled(TodoList(id="todos"), "todos", "^t")
-                agents = self._titled(AgentsView(id="agents"), "agents", "^g")
+                agents = self._titled(self.agents_view, "agents", "^g")
                 agents.display = False  # until a subagent starts
                 yield agents
             with Vertical(id="work"):
@@ -135,7 +148,8 @@ class DashboardScreen(Screen[None]):
         self.query_one("#side").mount(self._titled(FileTree(id="files"), "files", "^b"))
         if self.accepts_prompts:
             running = self.state is not None and self.state.running
-            self.query_one("#prompt-row").mount(Button("Cancel", id="cancel", variant="error", disabled=not running))
+            self.cancel_button = Button("Cancel", id="cancel", variant="error", disabled=not running)
+            self.query_one("#prompt-row").mount(self.cancel_button)
         self.focus_first()
 
     def focus_first(self) -> None:
@@ -207,7 +221,13 @@ class DashboardScreen(Screen[None]):
             self._status_from_state()
 
     def show(self, batch: Iterable[Event]) -> None:
-        """Move the run on by ``batch``: fold each event, and give each pane what it shows of it."""
+        """Move the run on by ``batch``: fold each event, give each pane what it shows of it, and settle them."""
+        self.add(batch)
+        self.settle()
+
+    def add(self, batch: Iterable[Event]) -> None:
+        """Fold each event of ``batch`` and give each pane what it shows of it; ``settle`` shows it. Several
+        batches may come before it: a replay frame adds as many as its time allows, and settles once."""
         from deep_tui.events import TextDelta, ThinkingDelta, TodosChanged
 
         assert self.state is not None
@@ -236,9 +256,13 @@ class DashboardScreen(Screen[None]):
                 handler(self, event)
         if text:
             output.add_text("".join(text), text_kind)  # type: ignore[arg-type]
+
+    def settle(self) -> None:
+        """Lay out what the added events changed in the panes, and the status from the state, for the next frame."""
+        assert self.state is not None
         if self.drilled is not None:
             self._show_agent(self.state)
-        output.settle()
+        self.output_view.settle()
         self.call_log.settle()
         self._event_at = time.monotonic()
         self._status_from_state()
@@ -246,7 +270,7 @@ class DashboardScreen(Screen[None]):
     def show_state(self, state: RunState) -> None:
         """Make every pane show ``state``, whatever they showed before (a seek, or a source just opened)."""
         self.state = state
-        agents = self.query_one(AgentsView)
+        agents = self.agents_view
         agents.show(state.subagents)
         agents.display = bool(state.subagents)
         if self.drilled is not None and self.drilled not in state.agents:  # moved to before it started
@@ -288,10 +312,9 @@ class DashboardScreen(Screen[None]):
         self.subagents = state.subagents_running
         now = state.elapsed if state.running else None
         self.call_log.now_t = now
-        self.query_one(AgentsView).now_t = now
-        cancel = self.query("#cancel")
-        if cancel:
-            cancel.only_one(Button).disabled = not state.running
+        self.agents_view.now_t = now
+        if self.cancel_button is not None:
+            self.cancel_button.disabled = not state.running
 
     def _tick(self) -> None:
         """A live turn's time goes on between its events."""
@@ -300,7 +323,7 @@ class DashboardScreen(Screen[None]):
             self.elapsed = state.elapsed + time.monotonic() - self._event_at
             self.session_time = state.finished_time + self.elapsed
             self.call_log.now_t = self.elapsed
-            self.query_one(AgentsView).now_t = self.elapsed
+            self.agents_view.now_t = self.elapsed
 
     # What each pane does with each kind of event -------------------------------------------------
 
@@ -344,7 +367,7 @@ class DashboardScreen(Screen[None]):
         task_id = event.origin.task_id if event.origin is not None else getattr(event, "task_id", None)
         record = self.state.subagents.get(task_id) if task_id is not None else None
         if record is not None:
-            agents = self.query_one(AgentsView)
+            agents = self.agents_view
             agents.update(record)
             agents.display = True
 
