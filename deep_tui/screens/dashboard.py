@@ -30,6 +30,7 @@ from deep_tui.widgets import (
     FileTree,
     KeyBar,
     OutputView,
+    Prompt,
     StatusBar,
     TodoList,
     ToolCallLog,
@@ -128,7 +129,7 @@ class DashboardScreen(Screen[None]):
     def compose_controls(self) -> ComposeResult:
         """What sits under the panes: the prompt (a replay puts its timeline there)."""
         with Horizontal(id="prompt-row"):
-            yield Input(placeholder=IDLE_PLACEHOLDER, id="prompt", disabled=not self.accepts_prompts)
+            yield Prompt(placeholder=IDLE_PLACEHOLDER, id="prompt", disabled=not self.accepts_prompts)
 
     @staticmethod
     def _titled(widget: PaneT, pane: str, key: str) -> PaneT:
