@@ -23,15 +23,15 @@ if TYPE_CHECKING:
 USAGE_ERROR = 2
 COMMANDS = ("run", "serve", "replay")
 TOKEN_ENV = "DEEP_TUI_TOKEN"
-FRAME_RATE = 120
+FRAME_RATE = 240
 """The most frames a second Textual paints, unless ``TEXTUAL_FPS`` says otherwise (Textual's default is 60).
 
 Textual paints only what changed, and the dashboard's events come in batches of 12 a second, so the cap rarely
 adds paints; what it bounds is how soon a key's change is drawn. After a paint that began late (the screen had
-been still), Textual's update timer skips to the second frame boundary after the paint, not the first: at 60
-frames a second a key pressed during a paint was drawn 17-33 ms after it, at 120 only 8-17 ms. Measured on
-the replay of a 100,000-event run at "max", focus keys p95 57 → 44 ms; on a live run streaming its answer, keys
-typed into the prompt p50 26 → 11 ms, for 2% more CPU."""
+been still), Textual's update timer skips to the second frame boundary after the paint, not the first: a key
+pressed during a paint waits up to two frames after it (33 ms at 60, 17 at 120, 8 at 240). On a live run
+streaming its answer, keys typed into the prompt p50 26 → 11 ms from 60 to 120, 17.6 → 11.5 ms from 120 to
+240; on a run of 3,000 tool calls, 37 → 28.5 ms from 120 to 240, for the same CPU and 1-7% more paints."""
 
 
 def _positive(text: str) -> float:

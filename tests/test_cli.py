@@ -193,8 +193,8 @@ def test_an_unknown_theme_lists_the_known_ones():
     assert "nord" in lines[0] and "textual-dark" in lines[0]
 
 
-@pytest.mark.parametrize(("set_by_user", "frame_rate"), [(None, "120"), ("30", "30")])
-def test_the_command_lets_textual_paint_120_frames_a_second_unless_the_user_says(set_by_user, frame_rate):
+@pytest.mark.parametrize(("set_by_user", "frame_rate"), [(None, "240"), ("30", "30")])
+def test_the_command_lets_textual_paint_240_frames_a_second_unless_the_user_says(set_by_user, frame_rate):
     """Read by Textual when it is imported, which the command does after this."""
     script = (
         "import contextlib\nfrom deep_tui import cli\n"
