@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from textual.app import App, ComposeResult
 from textual.geometry import Region
+from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
@@ -21,8 +22,15 @@ class PromptApp(App[None]):
         yield self.kind(id="prompt")
 
 
+async def focused(pilot: Pilot[None], monkeypatch: pytest.MonkeyPatch) -> tuple[Input, list[Screen[object]]]:
+    """The prompt, focused, and the list of each full layout of a screen from then on."""
+    prompt = pilot.app.query_one("#prompt", Input)
+    prompt.focus()
+    await pilot.pause()
+    return prompt, layouts(monkeypatch)
+
+
 def layouts(monkeypatch: pytest.MonkeyPatch) -> list[Screen[object]]:
-    """Each full layout of a screen from now on."""
     made: list[Screen[object]] = []
     lay_out = Screen._refresh_layout
 
@@ -38,10 +46,7 @@ def layouts(monkeypatch: pytest.MonkeyPatch) -> list[Screen[object]]:
 async def test_typing_lays_out_the_screen_with_textuals_input_and_not_with_the_prompt(monkeypatch, kind, lays_out):
     app = PromptApp(kind)
     async with app.run_test(size=(40, 8)) as pilot:
-        prompt = app.query_one("#prompt", Input)
-        prompt.focus()
-        await pilot.pause()
-        made = layouts(monkeypatch)
+        prompt, made = await focused(pilot, monkeypatch)
         await pilot.press(*"hello")
         await pilot.pause()
         assert prompt.value == "hello"
@@ -51,10 +56,7 @@ async def test_typing_lays_out_the_screen_with_textuals_input_and_not_with_the_p
 async def test_a_prompt_longer_than_its_box_scrolls_to_its_cursor_and_back(monkeypatch):
     app = PromptApp(Prompt)
     async with app.run_test(size=(40, 8)) as pilot:
-        prompt = app.query_one("#prompt", Prompt)
-        prompt.focus()
-        await pilot.pause()
-        made = layouts(monkeypatch)
+        prompt, made = await focused(pilot, monkeypatch)
         text = "".join(f"x{index:02d}" for index in range(33))  # no part of it twice
         await pilot.press(*text)
         await pilot.pause()
