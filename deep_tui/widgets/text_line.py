@@ -1,4 +1,4 @@
-"""The base of the one-line bars (status, usage, timeline): a Rich ``Text`` painted straight into the line.
+"""The base of the one-line bars (status, usage, timeline, keys): a Rich ``Text`` painted straight into the line.
 
 Textual's own path from ``render()`` to the screen (a visual, content, wrapping, a strip per line) costs about
 1 ms for a line of fifty cells; a replay playing at "max" repaints three such bars on every frame, and a frame
