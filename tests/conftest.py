@@ -4,6 +4,7 @@ import tempfile
 from collections.abc import Iterator
 
 import pytest
+from textual.screen import Screen
 
 os.environ.setdefault("PYDANTIC_AI_NO_BANNER", "1")
 for _key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "DEEP_TUI_MODEL", "DEEP_TUI_TOKEN"):
@@ -27,3 +28,18 @@ def _heap_thawed() -> Iterator[None]:
     gc.unfreeze()
     yield
     gc.unfreeze()
+
+
+@pytest.fixture
+def screen_layouts(monkeypatch: pytest.MonkeyPatch) -> list[Screen[object]]:
+    """Each full layout of a screen from now on (clear it to count from a later point): a widget whose box does
+    not change should not cause one, since it costs every widget of the screen its place."""
+    made: list[Screen[object]] = []
+    lay_out = Screen._refresh_layout
+
+    def counted(self: Screen[object], *args: object, **kwargs: object) -> None:
+        made.append(self)
+        lay_out(self, *args, **kwargs)
+
+    monkeypatch.setattr(Screen, "_refresh_layout", counted)
+    return made

@@ -22,41 +22,30 @@ class PromptApp(App[None]):
         yield self.kind(id="prompt")
 
 
-async def focused(pilot: Pilot[None], monkeypatch: pytest.MonkeyPatch) -> tuple[Input, list[Screen[object]]]:
-    """The prompt, focused, and the list of each full layout of a screen from then on."""
+async def focused(pilot: Pilot[None], layouts: list[Screen[object]]) -> Input:
+    """The prompt, focused, with the screen's layouts counted from then on."""
     prompt = pilot.app.query_one("#prompt", Input)
     prompt.focus()
     await pilot.pause()
-    return prompt, layouts(monkeypatch)
-
-
-def layouts(monkeypatch: pytest.MonkeyPatch) -> list[Screen[object]]:
-    made: list[Screen[object]] = []
-    lay_out = Screen._refresh_layout
-
-    def counted(self: Screen[object], *args: object, **kwargs: object) -> None:
-        made.append(self)
-        lay_out(self, *args, **kwargs)
-
-    monkeypatch.setattr(Screen, "_refresh_layout", counted)
-    return made
+    layouts.clear()
+    return prompt
 
 
 @pytest.mark.parametrize(("kind", "lays_out"), [(Input, True), (Prompt, False)])
-async def test_typing_lays_out_the_screen_with_textuals_input_and_not_with_the_prompt(monkeypatch, kind, lays_out):
+async def test_typing_lays_out_the_screen_with_textuals_input_and_not_with_the_prompt(screen_layouts, kind, lays_out):
     app = PromptApp(kind)
     async with app.run_test(size=(40, 8)) as pilot:
-        prompt, made = await focused(pilot, monkeypatch)
+        prompt = await focused(pilot, screen_layouts)
         await pilot.press(*"hello")
         await pilot.pause()
         assert prompt.value == "hello"
-        assert bool(made) is lays_out
+        assert bool(screen_layouts) is lays_out
 
 
-async def test_a_prompt_longer_than_its_box_scrolls_to_its_cursor_and_back(monkeypatch):
+async def test_a_prompt_longer_than_its_box_scrolls_to_its_cursor_and_back(screen_layouts):
     app = PromptApp(Prompt)
     async with app.run_test(size=(40, 8)) as pilot:
-        prompt, made = await focused(pilot, monkeypatch)
+        prompt = await focused(pilot, screen_layouts)
         text = "".join(f"x{index:02d}" for index in range(33))  # no part of it twice
         await pilot.press(*text)
         await pilot.pause()
@@ -67,4 +56,4 @@ async def test_a_prompt_longer_than_its_box_scrolls_to_its_cursor_and_back(monke
         await pilot.pause()
         drawn = "".join(strip.text for strip in prompt.render_lines(Region(0, 0, *prompt.outer_size)))
         assert prompt.scroll_x == 0 and "x00x01" in drawn and "x31x32" not in drawn
-        assert not made
+        assert not screen_layouts

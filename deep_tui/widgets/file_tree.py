@@ -6,6 +6,10 @@ second. Directories holding new files are expanded so new files are visible;
 what the last step changed is highlighted with its line counts, and a deleted
 file stays struck through until the next step.
 
+Neither a change nor the line count it makes lays out the screen, as Textual's ``Tree`` has it do (16-43 ms
+in a replay playing at max, a key pressed meanwhile waiting for it): the tree's box is its style's, not its
+nodes'. Only its scrollbar appearing or going does.
+
 A replay shows the files of the run state at its cursor (``show_files``): the tree takes
 the paths that differ from what it shows, not a rebuild of every leaf, so a seek that
 changed a few files costs a few nodes, and folders stay as the reader expanded them.
@@ -19,7 +23,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual.geometry import Region, Size
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -27,6 +33,8 @@ from deep_tui.terminal_text import visible
 from deep_tui.widgets.steady_scroll_bar import SteadyScrolling
 
 if TYPE_CHECKING:
+    from typing_extensions import Self
+
     from deep_tui.events import FileChange
     from deep_tui.state import FileRecord, FileVersion
 
@@ -47,8 +55,13 @@ class FileTree(SteadyScrolling, Tree[str]):
             super().__init__()
             self.path = path
 
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0))
+    """Textual's, without ``layout=True``: its lines are repainted and its scrollbar updated."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("/", data="/", id=id)
+        self._lines_changed = False
+        """Set while Textual's ``Tree`` redraws its lines, which it does with a layout of the screen."""
         self.show_root = False
         self.guide_depth = 2
         self._by_path: dict[str, TreeNode[str]] = {"/": self.root}
@@ -60,6 +73,20 @@ class FileTree(SteadyScrolling, Tree[str]):
         self._pending: list[FileChange] = []
         self._deleted: list[str] = []
         self.root.expand()
+
+    def watch_virtual_size(self, size: Size) -> None:
+        self._scroll_update(size)  # lays the screen out if a scrollbar appears or goes
+
+    def _invalidate(self) -> None:
+        self._lines_changed = True
+        try:
+            super()._invalidate()
+        finally:
+            self._lines_changed = False
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
+        layout = layout and not self._lines_changed
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     @property
     def paths(self) -> list[str]:
