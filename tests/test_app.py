@@ -243,6 +243,20 @@ async def test_a_focus_change_repaints_the_two_panes_not_the_whole_screen():
         assert asked == []  # Textual's screen repaints itself whole on a focus change, a third of the key's time
 
 
+async def test_a_focus_key_restyles_both_panes_as_it_is_handled_so_that_the_next_paint_draws_it():
+    app = demo()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.dashboard.status == "idle")
+        await pilot.press("ctrl+t")
+        todos, calls = app.query_one(TodoList), app.query_one(ToolCallLog)
+        focus_border = todos.styles.border_top
+        app.dashboard.action_focus_pane("calls")  # what ctrl+l does; no turn of the event loop after it
+        assert app.focused is calls and calls.has_focus and not todos.has_focus
+        assert calls.styles.border_top == focus_border != todos.styles.border_top
+        await pilot.pause()
+        assert app.focused is calls and calls.has_focus and not todos.has_focus
+
+
 async def test_a_prompt_typed_while_the_agent_loads_runs_when_it_is_ready():
     app = demo()
     async with app.run_test(size=SIZE) as pilot:

@@ -153,6 +153,18 @@ class DashboardScreen(Screen[None]):
             self.query_one("#prompt-row").mount(self.cancel_button)
         self.focus_first()
 
+    def set_focus(self, widget: Widget | None, scroll_visible: bool = True, from_app_focus: bool = False) -> None:
+        """Textual's, with the two panes restyled now rather than when they handle their ``Focus`` and ``Blur``
+        events: a paint already due (a replay's frame, a streamed line) ran first, and the focus was drawn one
+        paint later, 10-20 ms, after that one."""
+        blurred = self.focused
+        super().set_focus(widget, scroll_visible, from_app_focus)
+        if self.focused is not blurred:
+            if blurred is not None:
+                blurred.has_focus = False
+            if self.focused is not None:
+                self.focused.has_focus = True
+
     def focus_first(self) -> None:
         """The widget that takes the keys when nothing else has them."""
         if self.focused is None:  # after the first frame: a focus change makes the footer recompose
@@ -195,7 +207,9 @@ class DashboardScreen(Screen[None]):
         if widget.region.area == 0:
             widget.display = True
             self.maximize(widget)
-        widget.focus()
+            widget.focus()  # once laid out
+        else:
+            self.set_focus(widget)  # now: ``focus()`` waits a turn of the queue, where a replay's frame can be
 
     def action_toggle_side(self) -> None:
         """Show or hide the todos and files column; the app keeps the choice for the next run."""
