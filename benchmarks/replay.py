@@ -25,7 +25,8 @@ Then the replay dashboard on the stress recording, each figure beside a baseline
   (Pilot, 160×48, every keyframe built), against ``Timeline.state_at`` alone at the same positions;
 - play_keys: the whole recording played at "max" (events/s); then keys sent through the terminal
   driver, in turns while it plays at max and paused (the baseline), in a fresh app for each kind:
-  focus keys (``ctrl+t``/``ctrl+l``) and the tool-call log's up/down.
+  focus keys (``ctrl+t``/``ctrl+l``) and the tool-call log's up/down; each until the end of the first
+  paint after the change it makes.
 """
 
 from __future__ import annotations
@@ -251,38 +252,75 @@ def dashboard_seek(recording: str, seeks: int) -> dict[str, Any]:
     return asyncio.run(_dashboard_seek(recording, seeks))
 
 
-async def _key(app: Any, key: str, done: Callable[[], bool]) -> tuple[float, float]:
-    """Wall and CPU seconds from ``key`` arriving from the terminal driver to the frame after ``done()``."""
+def _drawn_after_change(app: Any, node: Any, attribute: str) -> Callable[[], asyncio.Event]:
+    """Arm an event that is set once the next change of ``node.attribute`` has been drawn: Textual calls the
+    watcher as the value changes, and it asks the screen for the end of its next paint from there. Polling for
+    the change from here would see it only after any paint already queued (a frame of playback), which may
+    already show it, and would then wait for the paint after that one."""
+    armed: list[asyncio.Event] = []
+
+    def changed() -> None:
+        if armed:
+            app.screen._invoke_later(armed.pop().set, app.screen)
+
+    app.watch(node, attribute, changed, init=False)
+
+    def arm() -> asyncio.Event:
+        armed.append(asyncio.Event())
+        return armed[-1]
+
+    return arm
+
+
+async def _key(app: Any, key: str, drawn: asyncio.Event) -> tuple[float, float]:
+    """Wall and CPU seconds from ``key`` arriving from the terminal driver to the end of the first paint after
+    the change it makes (``drawn``)."""
     from textual import events
 
     started, used = time.perf_counter(), time.process_time()
     message = events.Key(key, None)
     message.set_sender(app)
     app._driver.send_message(message)
-    while not done():
-        if time.perf_counter() - started > 30:
-            raise TimeoutError(f"{key} had no effect in 30 s")
-        await asyncio.sleep(0)
-    await _refreshed(app)
+    try:
+        await asyncio.wait_for(drawn.wait(), 30)
+    except asyncio.TimeoutError:
+        raise TimeoutError(f"{key} had no effect in 30 s") from None
     return time.perf_counter() - started, time.process_time() - used
 
 
-async def _focus_key(app: Any) -> tuple[float, float]:
-    """``ctrl+t`` or ``ctrl+l``, whichever moves the focus: a pane takes it, and the footer its keys."""
-    key, pane = ("ctrl+l", "#calls") if app.focused is app.query_one("#todos") else ("ctrl+t", "#todos")
-    target = app.query_one(pane)
-    return await _key(app, key, lambda: app.focused is target)
+class _FocusKey:
+    """``ctrl+t`` or ``ctrl+l``, whichever moves the focus: timed to the paint that draws the pane focused (the key
+    bar's keys for it follow in the next)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.arm = _drawn_after_change(app, app.screen, "focused")
+
+    async def __call__(self) -> tuple[float, float]:
+        app = self.app
+        key, pane = ("ctrl+l", "#calls") if app.focused is app.query_one("#todos") else ("ctrl+t", "#todos")
+        timed = await _key(app, key, self.arm())
+        assert app.focused is app.query_one(pane)
+        return timed
 
 
-async def _cursor_key(app: Any) -> tuple[float, float]:
+class _CursorKey:
     """Up or down in the tool-call log (focused), whichever moves its cursor: up while it follows the newest
     call, else down (which follows again from the last row but one)."""
-    log = app.query_one("#calls")
-    before = log.cursor
-    return await _key(app, "up" if before < 0 else "down", lambda: log.cursor != before)
+
+    def __init__(self, app: Any) -> None:
+        self.log = app.query_one("#calls")
+        self.app = app
+        self.arm = _drawn_after_change(app, self.log, "cursor")
+
+    async def __call__(self) -> tuple[float, float]:
+        before = self.log.cursor
+        timed = await _key(self.app, "up" if before < 0 else "down", self.arm())
+        assert self.log.cursor != before
+        return timed
 
 
-async def _keys(app: Any, screen: Any, probe: Callable[..., Any], keys: int) -> dict[str, Any]:
+async def _keys(app: Any, screen: Any, probe: _FocusKey | _CursorKey, keys: int) -> dict[str, Any]:
     """``keys`` probes paused and as many while playing at max, in turns, so that both kinds of key meet the same
     heap (and the ``FooterKey`` widgets Textual's footer kept of each rebuild, #6666, are counted: none since the
     key bar). Each key comes at a random moment, 0.1-0.35 s after play starts or pauses: at a fixed delay it
@@ -304,14 +342,14 @@ async def _keys(app: Any, screen: Any, probe: Callable[..., Any], keys: int) -> 
                     plays += 1  # at the end, play starts again from the start
                 screen.action_play()  # play or pause
             await asyncio.sleep(moment.uniform(0.1, 0.35))  # at a random moment: not in step with playback's frames
-            if probe is _cursor_key and len(log.rows) < 3:  # played again from the start: the log is empty
+            if isinstance(probe, _CursorKey) and len(log.rows) < 3:  # played again from the start: the log is empty
                 if not screen.playback.playing:
                     screen.action_play()
                 while len(log.rows) < 3:
                     await asyncio.sleep(0.01)
                 if not play:
                     screen.action_play()  # pause again
-            wall, used = await probe(app)
+            wall, used = await probe()
             shown["times"].append(wall)
             shown["cpu"].append(used)
     if screen.playback.playing:
@@ -342,10 +380,9 @@ async def _play_keys(recording: str, keys: int, probe: str) -> dict[str, Any]:
             assert screen.position == len(screen.timeline)
             screen.seek(0)
         else:  # the tool-call log takes the keys, in the middle of the recording (the calls are in its first tenth)
-            while app.focused is not app.query_one("#calls"):
-                await _focus_key(app)
+            app.screen.set_focus(app.query_one("#calls"))
             screen.seek(len(screen.timeline) // 2)
-        result.update(await _keys(app, screen, _focus_key if probe == "focus" else _cursor_key, keys))
+        result.update(await _keys(app, screen, _FocusKey(app) if probe == "focus" else _CursorKey(app), keys))
     return result
 
 
