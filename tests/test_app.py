@@ -428,7 +428,7 @@ async def test_a_calls_outcome_has_one_word_in_its_row_and_its_detail():
         log.focus()
         for n, outcome in enumerate(outcomes):
             row = shown(log).splitlines()[1 + 1 + n]  # under the border and the turn's divider
-            assert f"subtask {n}" in row and row.split()[-3:] == [outcome, "0", "ms│"], row
+            assert f"subtask {n}" in row and row.rstrip("│ ").split()[-3:] == [outcome, "0", "ms"], row
             await pilot.press("home", *["down"] * (1 + n), "enter")
             await until(pilot, lambda: isinstance(app.screen, ToolDetail))
             assert f"task  {outcome} ·" in shown(app.screen.query_one("#detail-title"))

@@ -84,3 +84,16 @@ async def test_a_tree_that_shrinks_below_its_scroll_shows_its_last_lines_and_dro
             ["f001.txt", "+1"],
             ["+1", "new"],  # f002.txt, the last
         ]
+
+
+async def test_an_empty_tree_that_keeps_its_bars_column_shows_no_horizontal_scrollbar():
+    app = TreeApp()
+    app.CSS = "#files { height: 12; overflow-y: scroll; }"
+    async with app.run_test(size=(40, 20)) as pilot:
+        tree = app.query_one(FileTree)
+        await pilot.pause()
+        assert tree.show_vertical_scrollbar and not tree.show_horizontal_scrollbar
+        tree.apply(created("/a.txt"))
+        tree.flush()
+        await pilot.pause()
+        assert not tree.show_horizontal_scrollbar and any("a.txt" in line for line in drawn(tree))

@@ -142,3 +142,30 @@ async def test_a_scrollbar_that_appears_once_the_pane_is_at_its_end_shows_its_th
         assert bar.position == view.scroll_y
         thumb = [y for y, cells in enumerate(drawn(bar)) if any("reverse" in style for _, style in cells)]
         assert thumb == [bar.size.height - 1]
+
+
+class KeptColumn(App[None]):
+    """A view that keeps its bar's column, as the dashboard's long panes do."""
+
+    CSS = "Numbered { overflow-y: scroll; background: #102030; scrollbar-background: #ff0000; }"
+
+    def compose(self) -> ComposeResult:
+        yield Numbered()
+
+
+async def test_a_view_that_keeps_its_bars_column_grows_past_its_height_without_a_layout(screen_layouts):
+    async with KeptColumn().run_test(size=(40, 20)) as pilot:
+        view = pilot.app.query_one(Numbered)
+        view.set_line_count(3)
+        view.settle()
+        await pilot.pause()
+        bar = view.vertical_scrollbar  # shown, in the view's background: no track
+        assert bar.display and {style.split(" on ")[-1] for line in drawn(bar) for _, style in line} == {"#102030"}
+        screen_layouts.clear()
+        view.set_line_count(500)
+        view.settle()
+        await pilot.pause()
+        assert not screen_layouts  # the bar was there: nothing moves
+        assert view.scroll_y == view.max_scroll_y > 0  # following its end
+        cells = [style for line in drawn(bar) for _, style in line]
+        assert "on #ff0000" in " ".join(cells) and "reverse" in " ".join(cells)  # the track, and the thumb on it

@@ -74,6 +74,11 @@ class FileTree(SteadyScrolling, Tree[str]):
         self._deleted: list[str] = []
         self.root.expand()
 
+    def validate_virtual_size(self, size: Size) -> Size:
+        """An empty tree is as wide as nothing: Textual makes it as wide as its box, one column wider than what the
+        scrollbar leaves, and a horizontal scrollbar showed under no files."""
+        return size if size.height else Size(0, 0)
+
     def watch_virtual_size(self, size: Size) -> None:
         self._scroll_update(size)  # lays the screen out if a scrollbar appears or goes
 

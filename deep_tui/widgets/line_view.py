@@ -145,12 +145,11 @@ class LineView(SteadyScrolling, ScrollView):
         lines, self._pending_lines = self._pending_lines, None
         if size is not None:
             old = self.virtual_size
-            height = self.scrollable_content_region.height
-            if (old.height > height) != (size.height > height) or old.width != size.width:
+            if old.width != size.width:
                 self.virtual_size = size
             elif size != old:
                 self.set_reactive(Widget.virtual_size, size)
-                self._scroll_update(size)
+                self._scroll_update(size)  # lays the screen out if the scrollbar appears or goes
                 self.refresh()
             if self._follow_after:
                 self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)

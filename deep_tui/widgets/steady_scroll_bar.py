@@ -13,6 +13,7 @@ from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
 from rich.console import RenderableType
+from rich.style import Style
 from textual.geometry import Region
 from textual.scrollbar import ScrollBar, ScrollBarRender
 
@@ -55,8 +56,16 @@ class SteadyScrollBar(ScrollBar):
         return self.size, self.rich_style, styles.tint, styles.opacity, bar.style, tuple(laid_out.segments)
 
     def render(self) -> RenderableType:
-        bar = super().render()
+        bar = self._bar()
         self._drawn = self.drawing(bar)
+        return bar
+
+    def _bar(self) -> RenderableType:
+        """Textual's bar; with nothing to scroll, drawn in the pane's background rather than as a track: a pane
+        that keeps its bar's column (``overflow-y: scroll``) shows a blank column until it overflows."""
+        bar = super().render()
+        if isinstance(bar, ScrollBarRender) and not bar.window_size and self.parent is not None:
+            bar.style = Style(bgcolor=self.parent.background_colors[1].rich_color)
         return bar
 
     def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
@@ -69,7 +78,7 @@ class SteadyScrollBar(ScrollBar):
 
     def _repaint_if_changed(self) -> None:
         self._weighing = False
-        if self.drawing(super().render()) != self._drawn:
+        if self.drawing(self._bar()) != self._drawn:
             super().refresh()
 
 
