@@ -53,7 +53,7 @@ def test_the_quick_replay_benchmark_prints_every_figure():
     assert done.returncode == 0, done.stderr[-2000:]
     figures = ["peak RSS", "on the event loop", "blobs/", "stress recording", "many-calls recording", "seek p95"]
     figures += ["seek and its frame, p95", "focus key (^t/^l) p99 while playing", "↑/↓ p99 while playing"]
-    figures += ["the whole recording at max"]
+    figures += ["the whole recording at max", "focus key sent as a frame of playback starts to fold"]
     if shutil.which("tmux"):
         figures.append("first frame, to the recording's event count")
     for figure in figures:
