@@ -273,15 +273,20 @@ def _drawn_after_change(app: Any, node: Any, attribute: str) -> Callable[[], asy
     return arm
 
 
-async def _key(app: Any, key: str, drawn: asyncio.Event) -> tuple[float, float]:
-    """Wall and CPU seconds from ``key`` arriving from the terminal driver to the end of the first paint after
-    the change it makes (``drawn``)."""
+def _send(app: Any, key: str) -> None:
+    """``key`` as the terminal driver hands a key press to the app."""
     from textual import events
 
-    started, used = time.perf_counter(), time.process_time()
     message = events.Key(key, None)
     message.set_sender(app)
     app._driver.send_message(message)
+
+
+async def _key(app: Any, key: str, drawn: asyncio.Event) -> tuple[float, float]:
+    """Wall and CPU seconds from ``key`` arriving from the terminal driver to the end of the first paint after
+    the change it makes (``drawn``)."""
+    started, used = time.perf_counter(), time.process_time()
+    _send(app, key)
     try:
         await asyncio.wait_for(drawn.wait(), 30)
     except asyncio.TimeoutError:
@@ -297,11 +302,14 @@ class _FocusKey:
         self.app = app
         self.arm = _drawn_after_change(app, app.screen, "focused")
 
+    def next_key(self) -> tuple[str, str]:
+        """The key that moves the focus, and the pane that takes it."""
+        return ("ctrl+l", "#calls") if self.app.focused is self.app.query_one("#todos") else ("ctrl+t", "#todos")
+
     async def __call__(self) -> tuple[float, float]:
-        app = self.app
-        key, pane = ("ctrl+l", "#calls") if app.focused is app.query_one("#todos") else ("ctrl+t", "#todos")
-        timed = await _key(app, key, self.arm())
-        assert app.focused is app.query_one(pane)
+        key, pane = self.next_key()
+        timed = await _key(self.app, key, self.arm())
+        assert self.app.focused is self.app.query_one(pane)
         return timed
 
 
@@ -372,8 +380,6 @@ async def _keys_as_frames_start(app: Any, screen: Any, probe: _FocusKey, keys: i
     then waits for the fold, the frame's paint and its own. At a random moment, as ``_keys`` sends them, a key
     meets it in a few percent of cases; here in every one, so that its cost is measured in one run to about a
     millisecond, where the p99 of random moments moves by ten."""
-    from textual import events
-
     from deep_tui.screens.replay import ReplayScreen
 
     due: list[Callable[[], None]] = []
@@ -390,14 +396,12 @@ async def _keys_as_frames_start(app: Any, screen: Any, probe: _FocusKey, keys: i
     try:
         for _ in range(keys):
             await asyncio.sleep(moment.uniform(0.15, 0.35))  # the last key's frames over
-            key = "ctrl+l" if app.focused is app.query_one("#todos") else "ctrl+t"
+            key, _ = probe.next_key()
             drawn, sent = probe.arm(), [0.0]
 
             def send(key: str = key, sent: list[float] = sent) -> None:
                 sent[0] = time.perf_counter()
-                message = events.Key(key, None)
-                message.set_sender(app)
-                app._driver.send_message(message)
+                _send(app, key)
 
             due.append(send)
             deadline = time.perf_counter() + 30
