@@ -68,6 +68,20 @@ def write(stream: Stream, call_id: str, path: str, data: bytes, change: str = "m
     )
 
 
+def created(*paths: str) -> list[FileChange]:
+    """A step's changes that create ``paths``, a line each."""
+    return [FileChange(path=path, change="created", size=1, added=1) for path in paths]
+
+
+def many_files(count: int) -> list[Event]:
+    """A turn that creates ``count`` files (``/d{index % 5}/f{index:03}.txt``), one a step, across five folders."""
+    s = Stream()
+    s.add(RunStarted, run_id="r", session_id="s", turn=1, prompt="p", agent="demo", started_at=STARTED_AT)
+    for index in range(count):
+        s.add(FilesChanged, changes=created(f"/d{index % 5}/f{index:03}.txt"))
+    return s.events
+
+
 def sample_session() -> list[Event]:
     """Two turns: the first plans, thinks, writes /src/core.py three times and completes; the second is cancelled.
 

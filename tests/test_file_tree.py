@@ -6,10 +6,9 @@ from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.widgets import Static
 
-from deep_tui.events import Event, FileChange, FilesChanged, RunStarted
 from deep_tui.state import fold
 from deep_tui.widgets.file_tree import FileTree
-from tests.event_streams import STARTED_AT, Stream
+from tests.event_streams import created, many_files
 
 
 class TreeApp(App[None]):
@@ -18,19 +17,6 @@ class TreeApp(App[None]):
         yield FileTree(id="files")
 
     CSS = "#files { height: 12; }"
-
-
-def created(*paths: str) -> list[FileChange]:
-    return [FileChange(path=path, change="created", size=1, added=1) for path in paths]
-
-
-def many_files(count: int) -> list[Event]:
-    """A turn that creates ``count`` files, one a step, across five folders."""
-    s = Stream()
-    s.add(RunStarted, run_id="r", session_id="s", turn=1, prompt="p", agent="demo", started_at=STARTED_AT)
-    for index in range(count):
-        s.add(FilesChanged, changes=created(f"/d{index % 5}/f{index:03}.txt"))
-    return s.events
 
 
 def drawn(tree: FileTree) -> list[str]:

@@ -25,7 +25,7 @@ from deep_tui.state import RunState, fold
 from deep_tui.timeline import Timeline
 from deep_tui.widgets.file_tree import FileTree
 from deep_tui.widgets.output_view import OutputView
-from tests.event_streams import STARTED_AT, Stream
+from tests.event_streams import STARTED_AT, Stream, many_files
 
 ANSWER = [
     "Here is the plan, ",
@@ -357,20 +357,16 @@ async def test_a_seek_keeps_the_nodes_and_folders_it_does_not_change_and_the_cur
 
 
 async def test_a_seek_that_removes_most_files_keeps_the_folders_as_they_were():
-    many = Stream()
-    many.add(RunStarted, run_id="r", session_id="s", turn=1, prompt="p", agent="demo", started_at=STARTED_AT)
-    paths = [f"/d{index % 5}/f{index:03}.txt" for index in range(300)]
-    for path in paths:
-        many.add(FilesChanged, changes=[FileChange(path=path, change="created", size=1, added=1)])
+    events = many_files(300)
     app = Panes()
     async with app.run_test(size=(70, 30)) as pilot:
         tree = app.query_one(FileTree)
-        tree.show_files(fold(many.events).files)
+        tree.show_files(fold(events).files)
         await pilot.pause()
         node(tree, "/d1").collapse()
         await pilot.pause()
         tree.move_cursor(node(tree, "/d2/f002.txt"))
-        tree.show_files(fold(many.events[:11]).files)  # ten files left
+        tree.show_files(fold(events[:11]).files)  # ten files left
         await pilot.pause()
-        assert tree.paths == sorted(paths[:10])
+        assert tree.paths == sorted(f"/d{index % 5}/f{index:03}.txt" for index in range(10))
         assert "d1/ ▸" in rows(tree) and tree.cursor_node is node(tree, "/d2/f002.txt")
