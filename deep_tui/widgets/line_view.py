@@ -193,8 +193,10 @@ class LineView(SteadyScrolling, ScrollView):
         over = self.line_style(index)
         key = (key, scroll_x, self._paint_width, self._paint_style, match, over)
         cached = self._painted.get(index)
-        if cached is not None and cached[0] == key:
-            return cached[1]
+        if cached is not None:
+            if cached[0] == key:
+                return cached[1]
+            self._painted.discard(index)  # Textual's ``LRUCache`` keeps a key's first value: setting it again does not
         strip = self.paint_line(index)
         if match is not None and search is not None:
             strip = highlight(strip, search.spans(strip.text), match[1])
