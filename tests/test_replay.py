@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import os
@@ -10,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from textual import events
 from textual.pilot import Pilot
 
 from deep_tui import cli
@@ -156,12 +158,12 @@ async def test_a_frame_of_playback_shows_what_fits_in_its_time_and_the_next_fram
         while screen.playback.speed is not None:
             screen.action_speed(1)
         screen.playback.playing = True
-        screen._frame()
+        await screen._frame()
         assert screen.position == 4  # max is due hundreds: one chunk was shown, the rest waits
-        screen._frame()
+        await screen._frame()
         assert screen.position == 8
         monkeypatch.setattr(replay_screen, "FRAME_WORK", 60.0)
-        screen._frame()
+        await screen._frame()
         assert screen.position == len(events)  # time enough: everything due
         assert [task.status for task in screen.state.todos] == [t.status for t in fold(events).todos]
 
@@ -180,10 +182,10 @@ async def test_a_frame_of_playback_adds_its_chunks_and_settles_the_panes_once_af
         while screen.playback.speed is not None:
             screen.action_speed(1)
         screen.playback.playing = True
-        screen._frame()
+        await screen._frame()
         assert settled == [len(events)]  # every chunk added, then one settle
         assert screen.status == fold(events).status and screen.step == fold(events).step
-        screen._frame()
+        await screen._frame()
         assert settled == [len(events)]  # nothing more to add: nothing to settle
 
 
@@ -197,11 +199,49 @@ async def test_a_key_for_the_panes_while_playing_holds_playback_back_for_a_momen
         monkeypatch.setattr(replay_screen, "KEY_FIRST", 60.0)  # the frames below come well within it
         await pilot.press("ctrl+t")
         assert app.focused is app.query_one(TodoList)
-        screen._frame()
+        await screen._frame()
         assert screen.position == 0  # the frame after the key showed nothing
         monkeypatch.setattr(replay_screen, "KEY_FIRST", 0.0)  # as if it were long past
-        screen._frame()
+        await screen._frame()
         assert screen.position > 0
+
+
+async def test_a_key_pressed_as_a_frame_of_playback_folds_is_drawn_in_that_frames_paint(tmp_path, monkeypatch):
+    """Drawn after the frame's paint, in one of its own, it would come 13-20 ms later while playing at max."""
+    app = replay(saved(tmp_path / "s1"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await opened(pilot)
+        await pilot.press("ctrl+l")
+        while screen.playback.speed is not None:
+            screen.action_speed(1)
+        monkeypatch.setattr(replay_screen, "KEY_FIRST", 0.0)
+        monkeypatch.setattr(replay_screen, "CHUNK", 4)
+        painted: list[tuple[int, object]] = []  # what each paint drew: the position and the focused pane
+        paint = screen._compositor_refresh
+        monkeypatch.setattr(
+            screen, "_compositor_refresh", lambda: (painted.append((screen.position, app.focused)), paint())
+        )
+        add = screen.add
+
+        def add_as_the_key_comes(chunk: list) -> None:
+            if screen.position == 0:
+                key = events.Key("ctrl+t", None)
+                key.set_sender(app)
+                app._driver.send_message(key)  # as the terminal's input thread hands it over
+            add(chunk)
+
+        monkeypatch.setattr(screen, "add", add_as_the_key_comes)
+        screen.playback.playing = True
+        await screen._frame()
+        await pilot.pause()
+        assert painted[0][0] > 0 and painted[0][1] is app.query_one(TodoList)  # the frame and the key, in one paint
+        shown = screen.position
+        await screen._frame()  # and a frame with no key is painted once folded, by Textual (Pilot would force it)
+        for _ in range(100):
+            if painted[-1][0] > shown:
+                break
+            await asyncio.sleep(0.01)
+        assert painted[-1][0] > shown
 
 
 async def test_a_click_on_the_timeline_seeks(tmp_path):
