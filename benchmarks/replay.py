@@ -253,21 +253,39 @@ def dashboard_seek(recording: str, seeks: int) -> dict[str, Any]:
     return asyncio.run(_dashboard_seek(recording, seeks))
 
 
-def _drawn_after_change(app: Any, node: Any, attribute: str) -> Callable[[], asyncio.Event]:
-    """Arm an event that is set once the next change of ``node.attribute`` has been drawn: Textual calls the
-    watcher as the value changes, and it asks the screen for the end of its next paint from there. Polling for
-    the change from here would see it only after any paint already queued (a frame of playback), which may
-    already show it, and would then wait for the paint after that one."""
-    armed: list[asyncio.Event] = []
+class _Drawn(asyncio.Event):
+    """Set as the paint that draws a change ends; ``at`` is when (``time.perf_counter``)."""
 
-    def changed() -> None:
+    at = 0.0
+
+
+def _drawn_after_change(app: Any, node: Any, attribute: str) -> Callable[[], _Drawn]:
+    """Arm an event that is set as the first paint after the next change of ``node.attribute`` ends, timed there.
+    Textual calls the watcher as the value changes, and the screen's compositor refresh is the paint. Polling for
+    the change from here would see it only after any paint already queued (a frame of playback), which may already
+    show it; Textual's after-paint callbacks come later than the paint, after other callbacks, and a batch of
+    updates (a frame of playback holds one) may run them before the paint."""
+    armed: list[_Drawn] = []
+    changed: list[_Drawn] = []
+    screen = app.screen
+    paint = screen._compositor_refresh
+
+    def painted() -> None:
+        paint()
+        if changed:
+            drawn = changed.pop()
+            drawn.at = time.perf_counter()
+            drawn.set()
+
+    def change() -> None:
         if armed:
-            app.screen._invoke_later(armed.pop().set, app.screen)
+            changed.append(armed.pop())
 
-    app.watch(node, attribute, changed, init=False)
+    screen._compositor_refresh = painted
+    app.watch(node, attribute, change, init=False)
 
-    def arm() -> asyncio.Event:
-        armed.append(asyncio.Event())
+    def arm() -> _Drawn:
+        armed.append(_Drawn())
         return armed[-1]
 
     return arm
@@ -282,7 +300,7 @@ def _send(app: Any, key: str) -> None:
     app._driver.send_message(message)
 
 
-async def _key(app: Any, key: str, drawn: asyncio.Event) -> tuple[float, float]:
+async def _key(app: Any, key: str, drawn: _Drawn) -> tuple[float, float]:
     """Wall and CPU seconds from ``key`` arriving from the terminal driver to the end of the first paint after
     the change it makes (``drawn``)."""
     started, used = time.perf_counter(), time.process_time()
@@ -291,7 +309,7 @@ async def _key(app: Any, key: str, drawn: asyncio.Event) -> tuple[float, float]:
         await asyncio.wait_for(drawn.wait(), 30)
     except asyncio.TimeoutError:
         raise TimeoutError(f"{key} had no effect in 30 s") from None
-    return time.perf_counter() - started, time.process_time() - used
+    return drawn.at - started, time.process_time() - used
 
 
 class _FocusKey:
@@ -385,10 +403,10 @@ async def _keys_as_frames_start(app: Any, screen: Any, probe: _FocusKey, keys: i
     due: list[Callable[[], None]] = []
     fold = ReplayScreen._frame
 
-    def frame(self: Any) -> None:
+    def frame(self: Any) -> Any:
         if due:
             due.pop()()
-        fold(self)
+        return fold(self)
 
     ReplayScreen._frame = frame  # type: ignore[method-assign]
     moment = random.Random(13)
@@ -412,7 +430,7 @@ async def _keys_as_frames_start(app: Any, screen: Any, probe: _FocusKey, keys: i
                     raise TimeoutError(f"{key} had no effect in 30 s")
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(drawn.wait(), 0.05)
-            times.append(time.perf_counter() - sent[0])
+            times.append(drawn.at - sent[0])
     finally:
         ReplayScreen._frame = fold  # type: ignore[method-assign]
     if screen.playback.playing:
