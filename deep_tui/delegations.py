@@ -3,7 +3,7 @@
 pydantic-deep's ``task`` tool runs a subagent inside the turn: in sync mode the ``task`` call waits for it; in async
 mode it runs as a background task that ``wait_tasks`` collects, or that outlives the call that started it. For each
 delegation (``deep_tui.subagents`` routes them here) a turn gets a stream of its own, tagged with the subagent's
-``Origin``, into which the runner translates the subagent's events with the code that translates the main agent's.
+``Origin``, into which the turn translates the subagent's events with the code that translates the main agent's.
 
 The turn learns of a delegation before the subagent runs, and of its end from the ``task`` call's result (sync) or
 from the background task (async). Whatever is still running when the turn ends is cancelled and reported so: every
@@ -22,7 +22,7 @@ from deep_tui.subagents import background_task, handle_of, outcome
 
 
 class Stream(Protocol):
-    """The part of a turn's event stream one agent writes to (the runner's ``_Turn``)."""
+    """The part of a turn's event stream one agent writes to (a ``deep_tui.turn.Turn``)."""
 
     deps: Any
 

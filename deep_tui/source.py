@@ -280,7 +280,7 @@ class LiveSource:
 def _ending(last: Event | None, exc: BaseException) -> RunFinished:
     """The ``run_finished`` of a turn whose runner stopped without one."""
     from deep_tui.events import RunFinished
-    from deep_tui.runner import one_line
+    from deep_tui.turn import one_line
 
     cancelled = isinstance(exc, asyncio.CancelledError)
     return RunFinished(
