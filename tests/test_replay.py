@@ -162,6 +162,7 @@ async def test_a_frame_of_playback_shows_what_fits_in_its_time_and_the_next_fram
         assert screen.position == 4  # max is due hundreds: one chunk was shown, the rest waits
         await screen._frame()
         assert screen.position == 8
+        monkeypatch.setattr(replay_screen, "FRAME_WORK", 60.0)
         await screen._frame()
         assert screen.position == len(events)  # time enough: everything due
         assert [task.status for task in screen.state.todos] == [t.status for t in fold(events).todos]
@@ -174,6 +175,7 @@ async def test_a_frame_of_playback_adds_its_chunks_and_settles_the_panes_once_af
     async with app.run_test(size=SIZE) as pilot:
         screen = await opened(pilot)
         monkeypatch.setattr(replay_screen, "CHUNK", 2)
+        monkeypatch.setattr(replay_screen, "FRAME_WORK", 60.0)
         settled: list[int] = []
         settle = screen.settle
         monkeypatch.setattr(screen, "settle", lambda: (settled.append(screen.position), settle()))
@@ -214,6 +216,7 @@ async def test_a_key_pressed_as_a_frame_of_playback_folds_is_drawn_in_that_frame
             screen.action_speed(1)
         monkeypatch.setattr(replay_screen, "KEY_FIRST", 0.0)
         monkeypatch.setattr(replay_screen, "CHUNK", 4)
+        monkeypatch.setattr(replay_screen, "FRAME_WORK", 0.0)  # a chunk a frame: the next frame has more to show
         painted: list[tuple[int, object]] = []  # what each paint drew: the position and the focused pane
         paint = screen._compositor_refresh
         monkeypatch.setattr(
