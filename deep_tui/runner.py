@@ -119,8 +119,8 @@ class Session:
         self.turns = 0
         self._workspace = self.files.workspace(self.id)
         self._token: CancellationToken | None = None
-        self._run: Any = None
         self._turn: Turn | None = None
+        """The turn running, if one is: it holds pydantic-ai's run."""
         self._todos: tuple[TodoItem, ...] = ()
         self.approvals = Approvals(approvals or ApprovalPolicy(), self.files)
         """The calls waiting for a decision, and the always-rules; the views answer through ``approve``."""
@@ -147,7 +147,8 @@ class Session:
 
     def tool_result(self, call_id: str) -> str | None:
         """A call's whole result as text, from the history (or the running turn), if it has one."""
-        messages = self._run.all_messages() if self._run is not None else self.history
+        run = self._turn.run if self._turn is not None else None
+        messages = run.all_messages() if run is not None else self.history
         for message in reversed(messages):
             if isinstance(message, ModelRequest):
                 for part in message.parts:
@@ -159,7 +160,7 @@ class Session:
     def accepts_messages(self) -> bool:
         """Whether ``steer`` and ``follow_up`` can reach the running turn now."""
         cancelled = self._token is not None and self._token.cancelled
-        return self._turn is not None and not cancelled and callable(getattr(self._run, "enqueue", None))
+        return self._turn is not None and not cancelled and callable(getattr(self._turn.run, "enqueue", None))
 
     def steer(self, text: str) -> str | None:
         """Send the running turn a message the model reads with its next request.
@@ -187,9 +188,9 @@ class Session:
             return None
         try:
             if kind == "steer":
-                message_id: str = self._run.enqueue(format_steering([QueuedMessage(text, "steering")]))
+                message_id: str = turn.run.enqueue(format_steering([QueuedMessage(text, "steering")]))
             else:
-                message_id = self._run.enqueue(text, priority="when_idle")
+                message_id = turn.run.enqueue(text, priority="when_idle")
         except UserError:  # the run has made its last request and is closing
             return None
         masked = redact(text, turn.secrets)
@@ -266,7 +267,7 @@ class Session:
                 model_settings=self.model_settings,
                 capabilities=[self.approvals.gate()],
             ) as run:
-                self._run, self._turn = run, turn
+                self._turn = turn
                 await turn.drive(run)
             result = run.result
             assert result is not None
@@ -294,6 +295,6 @@ class Session:
             self._todos = turn.todos  # the main agent's, as last reported: the next turn starts from them
             subagents.stop_listening(listening)
             self._token = None
-            self._run = self._turn = None
+            self._turn = None
             self.approvals.attach(None)
             CURRENT_DESK.reset(desk)
